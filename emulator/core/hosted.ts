@@ -34,8 +34,8 @@ export const KERNEL_OP_BUDGET = 20_000_000;
 export class CpuFault extends Error {
   /** Builds a fault with the architecture's cause number and faulting value. */
   constructor(
-    /** scause (RISC-V) or the exception vector (x86-64). */
-    readonly cause: number,
+    /** The exception code: scause (RISC-V) or the exception vector (x86-64). */
+    readonly code: number,
     /** stval or CR2 (the faulting address), or 0. */
     readonly tval: bigint,
     message: string,
