@@ -10,6 +10,8 @@
 #                        bytes GNU as produced for it
 #   encode_rejects.txt   every case the encoder refuses, with GNU as's verdict on it
 #   asm_vectors.txt      every line of asm_cases.s that emits bytes, with GNU as's bytes
+#   asm_generated_cases.s, asm_generated_vectors.txt
+#                        the cases of asm_generated_cases.ts (compression, li), likewise
 #
 # Vector lines are "LINE<TAB>HEX<TAB>SOURCE": LINE is the case's line number in its source
 # file, HEX the bytes it assembled to, in memory order. To attribute bytes to lines, each
@@ -50,7 +52,7 @@ vectors() {
   local src=$1 out=$2 title=$3
   awk "$CASE_AWK"' { if (is_case($0)) print "vcase_" NR ":"; print } END { print "vcase_end:" }' \
     "$src" >"$tmp/in.s"
-  "$AS" -march="$MARCH" -o "$tmp/in.o" "$tmp/in.s"
+  "$AS" -mno-relax -march="$MARCH" -o "$tmp/in.o" "$tmp/in.s"
   "$LD" --no-relax -Ttext=0x10000 -e 0x10000 -o "$tmp/in.elf" "$tmp/in.o"
   "$NM" -n "$tmp/in.elf" | awk '$3 ~ /^vcase_/ { sub(/^vcase_/, "", $3); print $1, $3 }' |
     sort -k1,1 -k2,2n >"$tmp/syms"
@@ -127,7 +129,8 @@ sed -n '/^#### rejects/,$p' "$tmp/all.s" | tail -n +2 >"$tmp/encode_rejects.s"
 vectors "$tmp/encode_cases.s" "$here/encode_vectors.txt" \
   "Encodings of every case of encode_cases.ts that the encoder accepts."
 rejects "$tmp/encode_rejects.s" "$here/encode_rejects.txt"
-if [ -f "$here/asm_cases.s" ]; then
-  vectors "$here/asm_cases.s" "$here/asm_vectors.txt" "GNU as's bytes for asm_cases.s."
-fi
+vectors "$here/asm_cases.s" "$here/asm_vectors.txt" "GNU as's bytes for asm_cases.s."
+deno run "$here/asm_generated_cases.ts" >"$here/asm_generated_cases.s"
+vectors "$here/asm_generated_cases.s" "$here/asm_generated_vectors.txt" \
+  "GNU as's bytes for asm_generated_cases.s."
 echo "wrote $(ls "$here"/*.txt | xargs -n1 basename | tr '\n' ' ')"
