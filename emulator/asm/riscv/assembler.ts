@@ -394,6 +394,13 @@ class Assembly {
         "instructions cannot go in .bss, which holds no bytes: switch to .text",
       );
     }
+    if (name.startsWith("c.") && !this.rvc) {
+      throw this.error(
+        st.line,
+        st.op!.col,
+        `${name} is a compressed instruction: enable the C extension first with .option rvc`,
+      );
+    }
     const build = parseInstruction(
       new Operands(name, st.operands, st.op!.col, (t, c) => this.parse(t, c)),
     );
@@ -669,7 +676,9 @@ class Assembly {
   // ---- symbols and evaluation ----
 
   evalEquate(name: string, eq: Equate, scope: Scope): bigint {
-    if (eq.busy) throw new ExprError(`symbol "${name}" is defined in terms of itself`, eq.col);
+    if (eq.busy) {
+      throw this.error(eq.line, eq.col, `symbol "${name}" is defined in terms of itself`);
+    }
     eq.busy = true;
     try {
       return evaluate(eq.expr, scope);

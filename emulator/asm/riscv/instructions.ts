@@ -532,6 +532,13 @@ for (const name of ["beq", "bne", "blt", "bge", "bltu", "bgeu"]) {
 // A load or store whose address is a symbol: reached pc-relatively through auipc.
 for (const name of LOADS) {
   HANDLERS[name] = (r) => {
+    if (r.length === 2 && r.isReg(1)) {
+      throw new OperandError(
+        `operand 2 of ${name} is the register ${r.items[1].text}: write a memory operand ` +
+          `such as 0(${r.items[1].text})`,
+        r.items[1].col,
+      );
+    }
     if (r.length === 2 && !r.mem(1)) {
       const rd = r.reg(0), target = r.expr(1);
       return pcrelPair(rd, target, (lo) => ({ mnemonic: name, ops: [rd, lo, rd] }));
@@ -657,6 +664,14 @@ const OPCODE_NAMES: Record<string, number> = {
 export function insnDirective(first: Located, rest: Operands): Builder {
   const m = /^([a-z]+)\s+(.*)$/i.exec(first.text);
   const format = m?.[1].toLowerCase();
+  if (
+    m && !/^[0-9]/.test(first.text) && !["r", "i", "s", "b", "sb", "u", "j", "uj"].includes(format!)
+  ) {
+    throw new OperandError(
+      `unknown .insn format "${m[1]}": use r, i, s, b, u or j, or give the instruction's value`,
+      first.col,
+    );
+  }
   if (!m || !["r", "i", "s", "b", "sb", "u", "j", "uj"].includes(format!)) {
     // Raw bits: `.insn 0x0000000b`, or with the length first, `.insn 4, 0x13`.
     rest.count(".insn value, .insn length, value, or .insn FORMAT fields (r i s b u j)", 0, 1);
