@@ -385,7 +385,7 @@ export class ApicBus {
       vector: data & 0xff,
       deliveryMode: redirect && mode === DM_FIXED ? DM_LOWEST : mode,
       logical: (address & 4) !== 0,
-      destination: (address >>> 12) & 0xff,
+      destination: ((address >>> 12) & 0xff) === 0xff ? 0xffff_ffff : (address >>> 12) & 0xff,
       level: (data & (1 << 15)) !== 0,
       source: `MSI (address ${hex(address)}, data ${hex(data)})`,
     });
