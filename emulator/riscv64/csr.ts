@@ -42,6 +42,21 @@ export const CSR_TIME = 0xc01;
 /** Instructions-retired counter, user read-only (Zicntr). */
 export const CSR_INSTRET = 0xc02;
 
+// ---- stvec, scounteren, senvcfg fields ------------------------------------------------
+
+/** stvec.MODE (bits 1:0, §10.1.2): every trap goes to BASE. */
+export const STVEC_MODE_DIRECT = 0;
+/** stvec.MODE: interrupts go to BASE + 4 × cause, exceptions to BASE. */
+export const STVEC_MODE_VECTORED = 1;
+/** scounteren.CY (§10.1.5): U-mode may read `cycle`. */
+export const SCOUNTEREN_CY = 1 << 0;
+/** scounteren.TM: U-mode may read `time`. */
+export const SCOUNTEREN_TM = 1 << 1;
+/** scounteren.IR: U-mode may read `instret`. */
+export const SCOUNTEREN_IR = 1 << 2;
+/** senvcfg.FIOM (§10.1.10): fences on memory also order I/O. */
+export const SENVCFG_FIOM = 1n << 0n;
+
 // ---- sstatus fields (§10.1.1) ---------------------------------------------------------
 
 /** Supervisor interrupt enable. */
@@ -162,6 +177,18 @@ export const PTE_G = 1 << 5;
 export const PTE_A = 1 << 6;
 /** Dirty. */
 export const PTE_D = 1 << 7;
+/** satp.MODE occupies bits 63:60. */
+export const SATP_MODE_SHIFT = 60n;
+/** satp.ASID occupies bits 59:44. */
+export const SATP_ASID_SHIFT = 44n;
+/** satp.PPN occupies bits 43:0. */
+export const SATP_PPN_MASK = (1n << 44n) - 1n;
+/** PTE bit 63, N: NAPOT translation (Svnapot; not implemented here, so reserved). */
+export const PTE_N = 1n << 63n;
+/** PTE bits 62:61, PBMT: page-based memory types (Svpbmt; not implemented, so reserved). */
+export const PTE_PBMT = 3n << 61n;
+/** PTE bits 63:54: reserved for future standard use when Svnapot and Svpbmt are absent. */
+export const PTE_HIGH_RESERVED = 0x3ffn << 54n;
 /** The PPN field of a PTE starts at bit 10. */
 export const PTE_PPN_SHIFT = 10n;
 
