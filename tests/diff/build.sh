@@ -36,6 +36,7 @@ build_arch() {
     done
   done
   deno run --allow-read --allow-write --allow-run "$here/record.ts" "$arch" "$cc"
+  deno fmt --quiet "$arch/expected.json"
 }
 
 arches=("$@")

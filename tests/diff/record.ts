@@ -30,8 +30,5 @@ const expected = {
   generated: `by build.sh with ${await version(cc ?? "cc")} and ${await version(`qemu-${arch}`)}`,
   runs,
 };
-// One run per line, so that a change shows as a one-line diff.
-const text = `{\n "generated": ${JSON.stringify(expected.generated)},\n "runs": [\n` +
-  runs.map((r) => "  " + JSON.stringify(r)).join(",\n") + "\n ]\n}\n";
-await Deno.writeTextFile(new URL("expected.json", dir), text);
+await Deno.writeTextFile(new URL("expected.json", dir), JSON.stringify(expected, null, 2) + "\n");
 console.log(`recorded ${runs.length} runs in ${arch}/expected.json`);
