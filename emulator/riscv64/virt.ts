@@ -55,6 +55,7 @@ import { Clint, VIRT_CLINT_SIZE } from "./clint.ts";
 import { IRQ_S_EXT, TIMEBASE_HZ } from "./csr.ts";
 import { type DtNode, type Fdt, node, u32, u64, writeFdt } from "./dtb.ts";
 import type { Hart } from "./hart_api.ts";
+import { RiscvHart } from "./hart.ts";
 import { Plic, VIRT_PLIC_NDEV, VIRT_PLIC_SIZE } from "./plic.ts";
 import { SbiFirmware } from "./sbi.ts";
 
@@ -151,8 +152,8 @@ export interface VirtOptions {
   cmdline?: string;
   /** Receives every byte UART0 transmits (default: discarded). */
   transmit?: (byte: number) => void;
-  /** Builds hart `index` (hart id = index). It must start stopped. */
-  hart: (machine: Machine<Hart>, index: number) => Hart;
+  /** Builds hart `index` (hart id = index), stopped (default: a {@link RiscvHart}). */
+  hart?: (machine: Machine<Hart>, index: number) => Hart;
 }
 
 /** A built board: the machine and handles on its devices, for the host and graders. */
@@ -202,7 +203,8 @@ export function createVirt(options: VirtOptions): VirtBoard {
   });
   const bus = machine.bus;
 
-  const harts = Array.from({ length: nharts }, (_, i) => options.hart(machine, i));
+  const makeHart = options.hart ?? ((m: Machine<Hart>, i: number) => new RiscvHart(m, i));
+  const harts = Array.from({ length: nharts }, (_, i) => makeHart(machine, i));
   machine.cpus.push(...harts);
   const firmware = new SbiFirmware({
     machine,
