@@ -174,6 +174,11 @@ const FUNCTION_NAMES: Readonly<Record<number, readonly string[]>> = {
   [SBI_EXT_DBCN]: ["console_write", "console_read", "console_write_byte"],
 };
 
+/**
+ * The most bytes one console_write or console_read moves. The calls may do partial
+ * transfers (SBI §12.1, §12.2), and this bounds the host time one call can take.
+ */
+export const SBI_DBCN_MAX_BYTES = 0x1_0000;
 /** A remote sfence.vma over more pages than this flushes everything instead (as OpenSBI). */
 const RFENCE_PAGE_LIMIT = 64;
 /** 2^64 - 1: "the whole address space" as an RFENCE size, "all harts" as a mask base. */
@@ -470,8 +475,9 @@ export class SbiFirmware {
     if (hi !== 0n || n > 1n << 32n || lo + n > BigInt(Number.MAX_SAFE_INTEGER)) {
       return err(SBI_ERR_INVALID_PARAM);
     }
-    const base = Number(lo), len = Number(n);
-    if (this.#machine.bus.ramOffset(base, len) < 0) return err(SBI_ERR_INVALID_PARAM);
+    const base = Number(lo);
+    if (this.#machine.bus.ramOffset(base, Number(n)) < 0) return err(SBI_ERR_INVALID_PARAM);
+    const len = Math.min(Number(n), SBI_DBCN_MAX_BYTES);
     const bus = this.#machine.bus;
     if (bus.read(this.#uartBase + UART_LSR, 1) === undefined) return err(SBI_ERR_FAILED);
     let done = 0;

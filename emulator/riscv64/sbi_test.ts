@@ -27,6 +27,7 @@ import {
 } from "./csr.ts";
 import { type Access, type Hart, PRIV_S, type Privilege, type Translation } from "./hart_api.ts";
 import {
+  SBI_DBCN_MAX_BYTES,
   SBI_HSM_STATE_STARTED,
   SBI_HSM_STATE_STOPPED,
   SBI_HSM_STATE_SUSPENDED,
@@ -394,6 +395,15 @@ Deno.test("sbi: the debug console writes and reads through the UART", async (t) 
       BigInt(text.length),
     ]);
     assert.deepEqual(new Uint8Array(out), text);
+  });
+  await t.step("console_write moves at most SBI_DBCN_MAX_BYTES a call", () => {
+    out.length = 0;
+    const n = BigInt(SBI_DBCN_MAX_BYTES + 100);
+    assert.deepEqual(call(h, SBI_EXT_DBCN, 0, n, BigInt(RAM), 0n), [
+      SBI_SUCCESS,
+      BigInt(SBI_DBCN_MAX_BYTES),
+    ]);
+    assert.equal(out.length, SBI_DBCN_MAX_BYTES);
   });
   await t.step("console_write_byte", () => {
     out.length = 0;

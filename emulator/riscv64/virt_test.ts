@@ -13,7 +13,7 @@ import {
   readBootInfo,
 } from "../core/bootinfo.ts";
 import type { Machine } from "../core/machine.ts";
-import { UART_IER, UART_IER_RDI, UART_LSR } from "../devices/uart16550.ts";
+import { UART_FCR, UART_IER, UART_IER_RDI, UART_IIR, UART_LSR } from "../devices/uart16550.ts";
 import { CLINT_MTIME } from "./clint.ts";
 import {
   CSR_SCAUSE,
@@ -41,7 +41,11 @@ import {
   SSTATUS_SIE,
   SSTATUS_SPP,
 } from "./csr.ts";
-import { SBI_HSM_STATE_STOPPED } from "./sbi.ts";
+import {
+  SBI_HSM_STATE_STOPPED,
+  SBI_HSM_STATE_SUSPENDED,
+  SBI_HSM_SUSPEND_NON_RET_DEFAULT,
+} from "./sbi.ts";
 import { cellsOf, findNode, propertyOf, readFdt, stringsOf } from "./dtb.ts";
 import { type Hart, PRIV_S } from "./hart_api.ts";
 import {
@@ -477,6 +481,58 @@ Deno.test("virt+hart: an IPI through SBI reaches a hart started with HSM", () =>
   assert.match(log[2], /^hart 1 soft at 100\d\d$/);
   assert.equal(log[3], `hart 0 status ${SBI_HSM_STATE_STOPPED}`);
   assert.equal(firmware.hsmState(0), SBI_HSM_STATE_STOPPED);
+});
+
+Deno.test("virt+hart: a non-retentive suspend resumes at its address when the timer fires", () => {
+  const { machine: m, firmware } = realBoard();
+  const RESUME = VIRT_KERNEL_BASE + 0x400;
+  let resumed: bigint[] = [];
+  m.kernelText.register(KMAIN, "kmain", (h) => {
+    h.csrw(CSR_STVEC, BigInt(TRAP));
+    h.csrs(CSR_SIE, SIP_STIP);
+    h.csrs(CSR_SSTATUS, SSTATUS_SIE);
+    sbi(h, SBI_EXT_TIME, 0, 1_000n); // 100 us
+    sbi(h, SBI_EXT_HSM, 3, SBI_HSM_SUSPEND_NON_RET_DEFAULT, RESUME, 0x77);
+  });
+  m.kernelText.register(RESUME, "resume", (h) => {
+    resumed = [h.x[10], h.x[11], h.csrr(CSR_SSTATUS) & SSTATUS_SIE, BigInt(m.now())];
+    sbi(h, SBI_EXT_SRST, 0, 0, 0);
+  });
+  m.kernelText.register(TRAP, "trap", () => {
+    throw new Error("the wake-up interrupt must not be taken: SIE is 0 on resume");
+  });
+  assert.equal(m.run(50_000).kind, "paused");
+  assert.equal(firmware.hsmState(0), SBI_HSM_STATE_SUSPENDED);
+  assert.equal(m.run().kind, "shutdown");
+  assert.deepEqual(resumed.slice(0, 3), [0n, 0x77n, 0n]);
+  assert.ok(resumed[3] >= 100_000n && resumed[3] < 100_100n, `resumed at ${resumed[3]} ns`);
+});
+
+Deno.test("virt+hart: the UART's character timeout runs on the machine's clock", () => {
+  const board = realBoard();
+  const m = board.machine;
+  idle(m);
+  let iir = -1n, at = 0;
+  m.kernelText.register(KMAIN, "kmain", (h) => {
+    h.csrw(CSR_STVEC, BigInt(TRAP));
+    h.store(BigInt(VIRT_PLIC_BASE + 4 * VIRT_UART0_IRQ), 4, 1n);
+    h.store(BigInt(VIRT_PLIC_BASE + PLIC_ENABLE_BASE + PLIC_ENABLE_STRIDE * 1), 4, 1n << 10n);
+    h.store(BigInt(VIRT_UART0_BASE + UART_FCR), 1, 0xc1n); // FIFOs on, trigger at 14 bytes
+    h.store(BigInt(VIRT_UART0_BASE + UART_IER), 1, BigInt(UART_IER_RDI));
+    h.csrs(CSR_SIE, SIP_SEIP);
+    h.csrs(CSR_SSTATUS, SSTATUS_SIE);
+    h.wfi(BigInt(IDLE));
+  });
+  m.kernelText.register(TRAP, "trap", (h) => {
+    at = m.now();
+    iir = h.load(BigInt(VIRT_UART0_BASE + UART_IIR), 1);
+    sbi(h, SBI_EXT_SRST, 0, 0, 0);
+  });
+  m.events.schedule(10_000, () => board.uart.receive("a"));
+  assert.equal(m.run().kind, "shutdown");
+  assert.equal(iir, 0xccn, "FIFOs enabled, character timeout");
+  const due = 10_000 + 4 * board.uart.characterTimeNs();
+  assert.ok(at >= due && at < due + 1000, `taken at ${at} ns, due at ${due}`);
 });
 
 Deno.test("virt+hart: SRST shutdown gives the exit code; a reboot request resets", async (t) => {
