@@ -96,7 +96,7 @@ export const VIRT_RAM_BASE = 0x8000_0000;
 /** The firmware's reserved region at the start of RAM. */
 export const VIRT_FIRMWARE_SIZE = 0x20_0000;
 /** Where the kernel image starts (OpenSBI's FW_JUMP_ADDR on rv64). */
-export const VIRT_KERNEL_BASE = VIRT_RAM_BASE + VIRT_FIRMWARE_SIZE;
+export const VIRT_KERNEL_BASE: number = VIRT_RAM_BASE + VIRT_FIRMWARE_SIZE;
 /** The most harts this board builds. */
 export const VIRT_MAX_HARTS = 16;
 /** The ISA string of every hart. */
