@@ -484,7 +484,13 @@ function userCsr(h: RiscvHart, ins: number, rd: number, rs1: number, f3: number)
   const writes = op === 1 || rs1 !== 0;
   let old = 0n;
   if (reads || op !== 1) {
+    // Counters read as they were when this instruction began, as on Spike: the
+    // instruction's nanosecond is under way and it has not retired yet.
+    h.timeNs -= 1;
+    h.instret -= 1;
     const v = csrRead(h, csr, 0);
+    h.timeNs += 1;
+    h.instret += 1;
     if (v === undefined) return false;
     old = v;
   }
