@@ -24,6 +24,7 @@ export interface TimerEvent {
 export class EventQueue {
   #heap: TimerEvent[] = [];
   #seq = 0;
+  #cancelled = 0;
 
   /** How many events are waiting (cancelled ones included until they surface). */
   get size(): number {
@@ -46,9 +47,23 @@ export class EventQueue {
     return ev;
   }
 
-  /** Cancels an event; cancelling twice or after it fired does nothing. */
+  /**
+   * Cancels an event; cancelling twice or after it fired does nothing. Cancelled events
+   * stay in the heap until they surface, unless they come to outnumber the live ones: a
+   * kernel that keeps moving its timer far ahead would otherwise grow the heap forever.
+   */
   cancel(ev: TimerEvent | undefined): void {
-    if (ev) ev.cancelled = true;
+    if (!ev || ev.cancelled) return;
+    ev.cancelled = true;
+    if (++this.#cancelled > 64 && this.#cancelled * 2 > this.#heap.length) this.#compact();
+  }
+
+  /** Drops every cancelled event and rebuilds the heap. */
+  #compact(): void {
+    const live = this.#heap.filter((e) => !e.cancelled).sort((a, b) => (before(a, b) ? -1 : 1));
+    // A sorted array is a valid binary heap.
+    this.#heap = live;
+    this.#cancelled = 0;
   }
 
   /** The time of the next live event, or Infinity. */
@@ -65,14 +80,17 @@ export class EventQueue {
       const h = this.#heap;
       if (!h.length || h[0].time > now) return n;
       const ev = this.#pop();
-      ev.cancelled = true;
+      ev.cancelled = true; // fired: a later cancel() must not count it
       ev.fire();
       n++;
     }
   }
 
   #dropCancelled(): void {
-    while (this.#heap.length && this.#heap[0].cancelled) this.#pop();
+    while (this.#heap.length && this.#heap[0].cancelled) {
+      this.#pop();
+      this.#cancelled--;
+    }
   }
 
   #pop(): TimerEvent {

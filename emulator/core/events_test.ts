@@ -40,3 +40,18 @@ Deno.test("events: an event may schedule another that is already due", () => {
 Deno.test("events: a non-finite time is refused", () => {
   assert.throws(() => new EventQueue().schedule(NaN, () => {}), /not a finite time/);
 });
+
+Deno.test("events: a timer moved far ahead again and again does not grow the queue", () => {
+  const q = new EventQueue();
+  let ev = q.schedule(1_000_000, () => {});
+  for (let i = 0; i < 10_000; i++) {
+    q.cancel(ev);
+    ev = q.schedule(1_000_000 + i, () => {});
+  }
+  assert.ok(q.size < 200, `queue holds ${q.size} entries for one live event`);
+  let fired = 0;
+  q.schedule(5, () => fired++);
+  q.runDue(2_000_000);
+  assert.equal(fired, 1);
+  assert.equal(q.nextTime(), Infinity);
+});
