@@ -1,0 +1,396 @@
+/**
+ * The RISC-V port of the exec layer: a bare machine (RAM and one hart, no board devices)
+ * and a tiny hosted kernel that runs one static Linux program in U-mode, as
+ * `qemu-riscv64` does.
+ *
+ * What the kernel does, in the order a real one would:
+ *
+ * 1. builds Sv48 page tables in RAM (privileged spec §10.5) mapping the ELF's PT_LOAD
+ *    segments with their permissions and U set, and a user stack below 2^47;
+ * 2. lays out the Linux initial stack (stack.ts);
+ * 3. at its start entry: writes its trap entry into stvec and the tables into satp,
+ *    sets sepc to the ELF entry and sstatus.SPP to U, and `sret`s into the program;
+ * 4. at its trap entry: an `ecall` from U-mode is a syscall (a7 = number, a0..a5 =
+ *    arguments, a0 = result, linux.ts), after which it steps sepc past the ecall and
+ *    `sret`s; any other exception kills the program with the signal Linux would send
+ *    (arch/riscv/kernel/traps.c) and a message like QEMU's.
+ *
+ * @module
+ */
+
+import { type ElfImage, EM_RISCV } from "../../emulator/asm/elf.ts";
+import { Machine } from "../../emulator/core/machine.ts";
+import { hex } from "../../emulator/core/memory.ts";
+import { Prng } from "../../emulator/core/prng.ts";
+import {
+  CSR_SATP,
+  CSR_SCAUSE,
+  CSR_SEPC,
+  CSR_SSTATUS,
+  CSR_STVAL,
+  CSR_STVEC,
+  EXC_BREAKPOINT,
+  EXC_ECALL_U,
+  EXC_ILLEGAL_INST,
+  EXC_INST_ACCESS,
+  EXC_INST_MISALIGNED,
+  EXC_INST_PAGE_FAULT,
+  EXC_LOAD_ACCESS,
+  EXC_LOAD_MISALIGNED,
+  EXC_LOAD_PAGE_FAULT,
+  EXC_STORE_ACCESS,
+  EXC_STORE_MISALIGNED,
+  EXC_STORE_PAGE_FAULT,
+  EXCEPTION_NAMES,
+  makeSatp,
+  PTE_A,
+  PTE_D,
+  PTE_PPN_SHIFT,
+  PTE_R,
+  PTE_U,
+  PTE_V,
+  PTE_W,
+  PTE_X,
+  SATP_MODE_SV48,
+  SCAUSE_INTERRUPT,
+  SSTATUS_SPIE,
+  SSTATUS_SPP,
+} from "../../emulator/riscv64/csr.ts";
+import { type Access, type Hart, PRIV_U } from "../../emulator/riscv64/hart_api.ts";
+import { RiscvHart } from "../../emulator/riscv64/hart.ts";
+import type { AddressSpace, PagePerms } from "./address_space.ts";
+import { FrameAllocator, OutOfMemory, PAGE_SIZE } from "./frames.ts";
+import {
+  LinuxProcess,
+  RISCV64_SYSCALLS,
+  SIGBUS,
+  SIGILL,
+  SIGNAL_NAMES,
+  SIGSEGV,
+  SIGTRAP,
+  type UserMemory,
+} from "./linux.ts";
+import { loadSegments, mapZeroed } from "./loader.ts";
+import { emulateMisaligned } from "./riscv64_misaligned.ts";
+import { DEFAULT_MEMORY, DEFAULT_STACK, type ExecOptions, type ExecResult } from "./port.ts";
+import {
+  AT_BASE,
+  AT_CLKTCK,
+  AT_EGID,
+  AT_ENTRY,
+  AT_EUID,
+  AT_FLAGS,
+  AT_GID,
+  AT_HWCAP,
+  AT_PAGESZ,
+  AT_PHDR,
+  AT_PHENT,
+  AT_PHNUM,
+  AT_SECURE,
+  AT_UID,
+  buildInitialStack,
+} from "./stack.ts";
+
+/** Where RAM is, as on QEMU's virt board. */
+export const RAM_BASE = 0x8000_0000;
+/** The kernel entry the hart starts at. */
+export const START_ENTRY = 0xffff_ffff_8000_0000n;
+/** The kernel's trap entry, written to stvec. */
+export const TRAP_ENTRY = 0xffff_ffff_8000_1000n;
+/** The top of the user stack: the top of the Sv48 user half (2^47), less a guard page. */
+export const STACK_TOP = 2 ** 47 - PAGE_SIZE;
+
+/** Sv48: four levels of 512 entries; a user virtual address is below 2^47 (§10.5). */
+const LEVELS = 4;
+
+/** AT_HWCAP on RISC-V: bit (letter - 'a') for each single-letter extension (I, M, A, C). */
+const HWCAP_RV64IMAC = [..."imac"].reduce((v, l) => v | (1 << (l.charCodeAt(0) - 97)), 0);
+
+/** The signal Linux sends for each exception a user program can cause (traps.c). */
+const SIGNAL_OF: Readonly<Record<number, number>> = {
+  [EXC_INST_MISALIGNED]: SIGBUS,
+  [EXC_INST_ACCESS]: SIGSEGV,
+  [EXC_ILLEGAL_INST]: SIGILL,
+  [EXC_BREAKPOINT]: SIGTRAP,
+  [EXC_LOAD_MISALIGNED]: SIGBUS,
+  [EXC_LOAD_ACCESS]: SIGSEGV,
+  [EXC_STORE_MISALIGNED]: SIGBUS,
+  [EXC_STORE_ACCESS]: SIGSEGV,
+  [EXC_INST_PAGE_FAULT]: SIGSEGV,
+  [EXC_LOAD_PAGE_FAULT]: SIGSEGV,
+  [EXC_STORE_PAGE_FAULT]: SIGSEGV,
+};
+
+/** Which access each memory exception was, for the fault explanation. */
+const ACCESS_OF: Readonly<Record<number, Access>> = {
+  [EXC_INST_ACCESS]: "execute",
+  [EXC_INST_PAGE_FAULT]: "execute",
+  [EXC_LOAD_ACCESS]: "read",
+  [EXC_LOAD_PAGE_FAULT]: "read",
+  [EXC_STORE_ACCESS]: "write",
+  [EXC_STORE_PAGE_FAULT]: "write",
+};
+
+/** A user address space in Sv48 page tables, written into RAM as the MMU reads them. */
+export class Sv48AddressSpace implements AddressSpace {
+  /** Physical address of the root table. */
+  readonly root: number;
+  readonly #pages = new Map<number, { pa: number; perms: PagePerms }>();
+
+  /** Allocates the root table from `frames`. */
+  constructor(readonly machine: Machine<Hart>, readonly frames: FrameAllocator) {
+    this.root = frames.allocate();
+  }
+
+  /** satp for this address space (ASID 0). */
+  get satp(): bigint {
+    return makeSatp(SATP_MODE_SV48, 0, this.root / PAGE_SIZE);
+  }
+
+  /** Maps the user page `va` to `pa` with a leaf PTE: V, U, A, the permissions, D if writable. */
+  map(va: number, pa: number, perms: PagePerms): void {
+    if (va < 0 || va >= 2 ** 47 || va % PAGE_SIZE) {
+      throw new RangeError(`cannot map ${hex(va)}: user pages are page-aligned and below 2^47`);
+    }
+    // W without R is a reserved encoding (§10.3.1): a write-only segment is mapped R+W.
+    let bits = PTE_V | PTE_U | PTE_A;
+    if (perms.read || perms.write) bits |= PTE_R;
+    if (perms.write) bits |= PTE_W | PTE_D;
+    if (perms.execute) bits |= PTE_X;
+    this.#write(this.#leafAddress(va), (BigInt(pa / PAGE_SIZE) << PTE_PPN_SHIFT) | BigInt(bits));
+    this.#pages.set(va, { pa, perms });
+  }
+
+  /** Where `va`'s page is mapped (the kernel's own record of what it mapped). */
+  lookup(va: number): { pa: number; perms: PagePerms } | undefined {
+    return this.#pages.get(va - (va % PAGE_SIZE));
+  }
+
+  /** The address of the level-0 PTE for `va`, creating the tables above it. */
+  #leafAddress(va: number): number {
+    let table = this.root;
+    for (let level = LEVELS - 1; level > 0; level--) {
+      const at = table + vpn(va, level) * 8;
+      const pte = this.machine.bus.read(at, 8)!;
+      if ((pte & BigInt(PTE_V)) === 0n) {
+        // A pointer to the next level: V set, R, W and X clear (§10.3.1).
+        const next = this.frames.allocate();
+        this.#write(at, (BigInt(next / PAGE_SIZE) << PTE_PPN_SHIFT) | BigInt(PTE_V));
+        table = next;
+      } else {
+        table = Number(pte >> PTE_PPN_SHIFT) * PAGE_SIZE;
+      }
+    }
+    return table + vpn(va, 0) * 8;
+  }
+
+  #write(pa: number, pte: bigint): void {
+    if (!this.machine.bus.write(pa, 8, pte)) {
+      throw new RangeError(`page table at ${hex(pa)} is not RAM`);
+    }
+  }
+}
+
+/** VPN[level] of `va` (Sv48: 9 bits per level above the 12-bit page offset). */
+function vpn(va: number, level: number): number {
+  return Math.floor(va / 2 ** (12 + 9 * level)) % 512;
+}
+
+/** Copies user memory by translating each page as U-mode would read it. */
+function userMemory(hart: Hart): UserMemory {
+  return {
+    read(va, length) {
+      const out = new Uint8Array(length);
+      let done = 0;
+      while (done < length) {
+        const at = va + done;
+        const t = hart.translate(BigInt(at), "read", PRIV_U);
+        if (t.pa === undefined) break;
+        const chunk = Math.min(length - done, PAGE_SIZE - (at % PAGE_SIZE));
+        const bytes = hart.machine.bus.readBytes(t.pa, chunk);
+        if (!bytes) break;
+        out.set(bytes, done);
+        done += chunk;
+      }
+      return out.subarray(0, done);
+    },
+  };
+}
+
+/** Runs the RISC-V ELF `image` (see the module comment). */
+export function runRiscv64(image: ElfImage, options: ExecOptions): ExecResult {
+  if (image.machine !== EM_RISCV) throw new RangeError("runRiscv64 needs an EM_RISCV image");
+  const memory = options.memory ?? DEFAULT_MEMORY;
+  const machine = new Machine<Hart>({ memory, seed: options.seed, trace: options.trace });
+  machine.bus.addRam(RAM_BASE, memory);
+  const hart = new RiscvHart(machine, 0);
+  machine.cpus.push(hart);
+  const frames = new FrameAllocator(RAM_BASE, RAM_BASE + memory);
+
+  let sp: number;
+  let space: Sv48AddressSpace;
+  try {
+    space = new Sv48AddressSpace(machine, frames);
+    loadSegments(image, space, frames, machine.bus);
+    const stackSize = Math.ceil((options.stackSize ?? DEFAULT_STACK) / PAGE_SIZE) * PAGE_SIZE;
+    mapZeroed(space, frames, STACK_TOP, stackSize);
+    const random = new Uint8Array(16);
+    const prng = new Prng(machine.seed ^ 0x5eed);
+    for (let i = 0; i < 16; i++) random[i] = prng.nextU32() & 0xff;
+    const auxv: [number, number][] = [
+      ...(image.phdrAddress !== undefined
+        ? [[AT_PHDR, image.phdrAddress] as [number, number]]
+        : []),
+      [AT_PHENT, 56],
+      [AT_PHNUM, image.phnum],
+      [AT_PAGESZ, PAGE_SIZE],
+      [AT_BASE, 0],
+      [AT_FLAGS, 0],
+      [AT_ENTRY, image.entry],
+      [AT_UID, 0],
+      [AT_EUID, 0],
+      [AT_GID, 0],
+      [AT_EGID, 0],
+      [AT_HWCAP, HWCAP_RV64IMAC],
+      [AT_CLKTCK, 100],
+      [AT_SECURE, 0],
+    ];
+    const stack = buildInitialStack({
+      top: STACK_TOP,
+      args: options.args,
+      env: options.env ?? [],
+      auxv,
+      random,
+    });
+    if (STACK_TOP - stack.sp > stackSize) {
+      throw new OutOfMemory(
+        `the arguments and environment do not fit in the ${stackSize}-byte stack`,
+      );
+    }
+    for (let off = 0; off < stack.bytes.length;) {
+      const va = stack.sp + off;
+      const chunk = Math.min(stack.bytes.length - off, PAGE_SIZE - (va % PAGE_SIZE));
+      const pa = space.lookup(va)!.pa + (va % PAGE_SIZE);
+      machine.bus.writeBytes(pa, stack.bytes.subarray(off, off + chunk));
+      off += chunk;
+    }
+    sp = stack.sp;
+  } catch (e) {
+    if (e instanceof OutOfMemory) {
+      return { status: 1, how: "error", message: e.message, instret: 0, timeNs: 0 };
+    }
+    throw e;
+  }
+
+  const process = new LinuxProcess(RISCV64_SYSCALLS, userMemory(hart), options.output);
+  let killed: { signal: number; message: string } | undefined;
+
+  machine.kernelText.register(START_ENTRY, "exec_start", (cpu) => {
+    const h = cpu as Hart;
+    h.csrw(CSR_STVEC, TRAP_ENTRY);
+    h.csrw(CSR_SATP, space.satp);
+    h.sfenceVma();
+    h.csrw(CSR_SEPC, BigInt(image.entry));
+    // Return to U-mode with interrupts as they are (none are enabled: sie = 0).
+    h.csrc(CSR_SSTATUS, SSTATUS_SPP);
+    h.csrs(CSR_SSTATUS, SSTATUS_SPIE);
+    h.x.fill(0n);
+    h.x[2] = BigInt(sp);
+    h.sret();
+  });
+
+  machine.kernelText.register(TRAP_ENTRY, "exec_trap", (cpu) => {
+    const h = cpu as Hart;
+    const scause = h.csrr(CSR_SCAUSE);
+    const sepc = h.csrr(CSR_SEPC);
+    if (scause === BigInt(EXC_ECALL_U)) {
+      const outcome = process.syscall(h.x[17], [
+        h.x[10],
+        h.x[11],
+        h.x[12],
+        h.x[13],
+        h.x[14],
+        h.x[15],
+      ]);
+      if (machine.trace.kernel) {
+        machine.trace.emit("kernel", h.index, {
+          syscall: outcome.name,
+          result: outcome.kind === "exit" ? `exit ${outcome.status}` : String(outcome.value),
+        });
+      }
+      if (outcome.kind === "exit") {
+        machine.powerOff(outcome.status, `the program called ${outcome.name}(${outcome.status})`);
+        return;
+      }
+      h.x[10] = outcome.value;
+      h.csrw(CSR_SEPC, sepc + 4n);
+      h.sret();
+      return;
+    }
+    if (scause & SCAUSE_INTERRUPT) {
+      machine.fail(
+        h.index,
+        `unexpected interrupt (scause ${hex(scause)}): the exec kernel enables none`,
+      );
+      return;
+    }
+    const code = Number(scause);
+    let signal = SIGNAL_OF[code] ?? SIGILL;
+    const stval = h.csrr(CSR_STVAL);
+    let detail = `${EXCEPTION_NAMES[code] ?? `exception ${code}`} at pc ${hex(sepc)}`;
+    const access = ACCESS_OF[code];
+    if (code === EXC_LOAD_MISALIGNED || code === EXC_STORE_MISALIGNED) {
+      // Misaligned accesses work for user programs: the kernel performs them (Linux does).
+      const failure = emulateMisaligned(h, sepc, stval);
+      if (!failure) {
+        h.sret();
+        return;
+      }
+      // An emulated access that faults is the page fault it is (QEMU, whose accesses are
+      // never misaligned, reports SIGSEGV there too).
+      if (failure.kind === "fault") signal = SIGSEGV;
+      detail += `, address ${hex(stval)}; emulating it ${
+        failure.kind === "fault" ? "faulted" : "failed"
+      }: ${failure.message}`;
+    } else if (access) {
+      detail += `, address ${hex(stval)}: ${h.translate(stval, access, PRIV_U).explanation}`;
+    } else if (code === EXC_ILLEGAL_INST) {
+      detail += ` (instruction bits ${hex(stval)})`;
+    }
+    killed = {
+      signal,
+      message: `exec: uncaught signal ${signal} (${SIGNAL_NAMES[signal]}) - ${detail}`,
+    };
+    machine.powerOff(128 + signal, killed.message);
+  });
+
+  hart.start(START_ENTRY, 0n);
+  const stop = machine.run(options.limitNs ?? Infinity);
+  const done = { instret: hart.instret, timeNs: hart.timeNs };
+  switch (stop.kind) {
+    case "shutdown":
+      return killed
+        ? {
+          status: stop.code,
+          how: "signal",
+          signal: killed.signal,
+          message: killed.message,
+          ...done,
+        }
+        : { status: stop.code, how: "exit", ...done };
+    case "paused":
+      return {
+        status: 124,
+        how: "timeout",
+        message: `exec: stopped after ${options.limitNs} ns of virtual time (pc ${hex(hart.pc)})`,
+        ...done,
+      };
+    default:
+      return {
+        status: 1,
+        how: "error",
+        message: `exec: the machine stopped: ${(stop as { message: string }).message}`,
+        ...done,
+      };
+  }
+}
