@@ -4,27 +4,7 @@
  * gave when build.sh recorded ARCH/expected.json. Needs only Deno.
  */
 import assert from "node:assert/strict";
-import { execElf } from "../../tools/exec/exec.ts";
-import type { Run } from "./runs.ts";
-
-/** Runs `run` of `arch` under the exec layer; stdout and stderr are kept apart. */
-export function runUnderExec(
-  arch: string,
-  run: Run,
-): { stdout: string; status: number; message?: string } {
-  const bytes = Deno.readFileSync(new URL(`./${arch}/${run.elf}`, import.meta.url));
-  const chunks: Uint8Array[] = [];
-  const result = execElf(bytes, {
-    args: [run.elf, ...run.args],
-    output: (fd, data) => {
-      if (fd === 1) chunks.push(data.slice());
-    },
-    limitNs: 2e9,
-  });
-  const all = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  chunks.reduce((at, c) => (all.set(c, at), at + c.length), 0);
-  return { stdout: new TextDecoder().decode(all), status: result.status, message: result.message };
-}
+import { type Run, runUnderExec } from "./runs.ts";
 
 for (const arch of ["riscv64"]) {
   const file = new URL(`./${arch}/expected.json`, import.meta.url);

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { execElf } from "../../tools/exec/exec.ts";
+
 /** One run of one program. */
 export interface Run {
   /** The ELF file, relative to the architecture's directory. */
@@ -64,4 +66,23 @@ const SIGNALS: Record<string, number> = {
 
 function signalNumber(name: string): number {
   return SIGNALS[name] ?? 0;
+}
+
+/** Runs `run` of `arch` under the exec layer; stdout and stderr are kept apart. */
+export function runUnderExec(
+  arch: string,
+  run: Run,
+): { stdout: string; status: number; message?: string } {
+  const bytes = Deno.readFileSync(new URL(`./${arch}/${run.elf}`, import.meta.url));
+  const chunks: Uint8Array[] = [];
+  const result = execElf(bytes, {
+    args: [run.elf, ...run.args],
+    output: (fd, data) => {
+      if (fd === 1) chunks.push(data.slice());
+    },
+    limitNs: 2e9,
+  });
+  const all = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  chunks.reduce((at, c) => (all.set(c, at), at + c.length), 0);
+  return { stdout: new TextDecoder().decode(all), status: result.status, message: result.message };
 }
