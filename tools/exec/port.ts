@@ -10,6 +10,7 @@
 
 import type { ElfImage } from "../../emulator/asm/elf.ts";
 import type { Trace } from "../../emulator/core/trace.ts";
+import type { UserProgram } from "../../emulator/core/user_program.ts";
 
 /** How to run a program. */
 export interface ExecOptions {
@@ -27,6 +28,11 @@ export interface ExecOptions {
   stackSize?: number;
   /** Stop after this much virtual time (ns); default: run until the program ends. */
   limitNs?: number;
+  /**
+   * TypeScript user programs by name, for ELF images made by userProgramElf (their stub
+   * names the program to start; see emulator/core/user_program.ts).
+   */
+  programs?: Readonly<Record<string, UserProgram>>;
   /** Receives what the program writes to fd 1 and 2, as it writes it. */
   output(fd: number, bytes: Uint8Array): void;
 }

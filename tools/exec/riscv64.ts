@@ -225,6 +225,9 @@ export function runRiscv64(image: ElfImage, options: ExecOptions): ExecResult {
   machine.bus.addRam(RAM_BASE, memory);
   const hart = new RiscvHart(machine, 0);
   machine.cpus.push(hart);
+  for (const [name, program] of Object.entries(options.programs ?? {})) {
+    machine.programs.register(name, program);
+  }
   const frames = new FrameAllocator(RAM_BASE, RAM_BASE + memory);
 
   let sp: number;
