@@ -1,0 +1,177 @@
+/**
+ * `deno task bench`: measures the emulator (and, as they arrive, the kernel, the lessons
+ * and the site), prints each figure beside the previous run's, and with `--json` prints
+ * one JSON object of all figures, nested by their dotted names
+ * (`{"riscv64": {"alu_mips": 312.4, ...}}`).
+ *
+ * Speed is measured here, never asserted in tests. The previous run is kept in
+ * `.cache/bench/last.json` (not committed: figures belong to a machine).
+ *
+ * ```
+ * deno task bench [--json] [--only PREFIX]
+ * ```
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { measureAluMips, measureMemMips } from "../emulator/riscv64/bench.ts";
+import { assembleRiscvElf } from "../emulator/asm/riscv/assemble_elf.ts";
+
+/** One figure: a dotted name, its unit, which direction is better, how to measure it. */
+export interface Figure {
+  /** Dotted name, e.g. `riscv64.alu_mips`. */
+  name: string;
+  /** Unit for the table. */
+  unit: string;
+  /** Whether a larger value is an improvement. */
+  higherIsBetter: boolean;
+  /** Measures it; undefined when it cannot be measured here (a tool is missing). */
+  measure: () => Promise<number | undefined> | number | undefined;
+}
+
+/** Every figure, in the order they are printed. */
+export const FIGURES: Figure[] = [
+  { name: "riscv64.alu_mips", unit: "MIPS", higherIsBetter: true, measure: () => measureAluMips() },
+  { name: "riscv64.mem_mips", unit: "MIPS", higherIsBetter: true, measure: () => measureMemMips() },
+  {
+    name: "riscv64.qemu_alu_mips",
+    unit: "MIPS",
+    higherIsBetter: true,
+    measure: () => qemuMips("qemu-riscv64", riscvAluElf),
+  },
+];
+
+/**
+ * The ALU loop as a static Linux program that runs `iterations` times and exits: the
+ * body of emulator/riscv64/bench.ts's ALU loop (11 instructions an iteration) with its
+ * branch comparing against a bound instead of zero, so the count is the same.
+ */
+export function riscvAluElf(iterations: number): Uint8Array {
+  return assembleRiscvElf(`
+    .globl _start
+_start:
+    li s1, ${iterations}
+    li t0, 0
+    li t1, 1
+1:  add t2, t0, t1
+    xor t3, t2, t0
+    slli t4, t3, 3
+    srli t5, t4, 2
+    and t6, t5, t2
+    or a0, t6, t1
+    sltu a1, a0, t2
+    sub a2, a0, a1
+    addi t0, t0, 1
+    addi t1, t1, 3
+    bne t0, s1, 1b
+    li a0, 0
+    li a7, 93
+    ecall
+`).elf;
+}
+
+/** Instructions per iteration of the loop above. */
+const ALU_LOOP_LENGTH = 11;
+
+/**
+ * MIPS of a QEMU user-mode emulator on the loop, measured as the difference between a
+ * short and a long run (so process start-up cancels out), best of three.
+ */
+async function qemuMips(
+  qemu: string,
+  elf: (iterations: number) => Uint8Array,
+): Promise<number | undefined> {
+  const dir = await Deno.makeTempDir({ prefix: "bench-" });
+  try {
+    const short = 1_000_000, long = 101_000_000;
+    const time = async (iterations: number) => {
+      const path = `${dir}/loop-${iterations}.elf`;
+      await Deno.writeFile(path, elf(iterations), { mode: 0o755 });
+      let best = Infinity;
+      for (let i = 0; i < 3; i++) {
+        const t0 = performance.now();
+        const out = await new Deno.Command(qemu, { args: [path], stdout: "null", stderr: "null" })
+          .output();
+        const t = performance.now() - t0;
+        if (!out.success) throw new Error(`${qemu} ${path} failed with status ${out.code}`);
+        best = Math.min(best, t);
+      }
+      return best;
+    };
+    const dt = (await time(long)) - (await time(short));
+    return ((long - short) * ALU_LOOP_LENGTH) / (dt * 1000);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return undefined;
+    throw e;
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** Nests dotted names: {"a.b": 1} -> {a: {b: 1}}. */
+export function nest(flat: Record<string, number>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(flat)) {
+    const parts = name.split(".");
+    let node = out as Record<string, unknown>;
+    for (const p of parts.slice(0, -1)) node = (node[p] ??= {}) as Record<string, unknown>;
+    node[parts[parts.length - 1]] = value;
+  }
+  return out;
+}
+
+/** Flattens what `nest` made. */
+export function flatten(tree: unknown, prefix = ""): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (typeof tree === "number") out[prefix] = tree;
+  else if (tree && typeof tree === "object") {
+    for (const [k, v] of Object.entries(tree)) {
+      Object.assign(out, flatten(v, prefix ? `${prefix}.${k}` : k));
+    }
+  }
+  return out;
+}
+
+/** One table row: the figure, now, before, and the change, marked better or worse. */
+export function formatRow(f: Figure, now: number | undefined, before: number | undefined): string {
+  const value = now === undefined ? "n/a (tool missing)" : `${round(now)} ${f.unit}`;
+  let change = "";
+  if (now !== undefined && before !== undefined && before !== 0) {
+    const pct = ((now - before) / before) * 100;
+    const better = f.higherIsBetter ? pct > 0 : pct < 0;
+    change = `  (was ${round(before)}, ${pct >= 0 ? "+" : ""}${pct.toFixed(1)}%${
+      Math.abs(pct) >= 5 ? (better ? ", better" : ", worse") : ""
+    })`;
+  }
+  return `${f.name.padEnd(32)} ${value}${change}`;
+}
+
+function round(v: number): string {
+  return v >= 100 ? v.toFixed(0) : v >= 1 ? v.toFixed(1) : v.toPrecision(3);
+}
+
+const LAST = ".cache/bench/last.json";
+
+async function main(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { json: { type: "boolean", default: false }, only: { type: "string", default: "" } },
+  });
+  let previous: Record<string, number> = {};
+  try {
+    previous = flatten(JSON.parse(await Deno.readTextFile(LAST)));
+  } catch { /* first run */ }
+  const results: Record<string, number> = {};
+  for (const f of FIGURES.filter((f) => f.name.startsWith(values.only))) {
+    const v = await f.measure();
+    if (v !== undefined) results[f.name] = v;
+    if (!values.json) console.log(formatRow(f, v, previous[f.name]));
+  }
+  await Deno.mkdir(".cache/bench", { recursive: true });
+  await Deno.writeTextFile(LAST, JSON.stringify(nest({ ...previous, ...results }), null, 2));
+  if (values.json) console.log(JSON.stringify(nest(results)));
+  return 0;
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));
