@@ -20,12 +20,14 @@ import {
 import {
   GATE_INTERRUPT64,
   IA32_APIC_BASE,
+  IA32_EFER,
   IA32_TSC_DEADLINE,
   PTE_P,
   PTE_PCD,
   PTE_PWT,
   PTE_W,
   RDI,
+  RSP,
 } from "./regs.ts";
 
 const KERNEL = 0xffff_ffff_8000_0000n;
@@ -179,6 +181,11 @@ Deno.test("boot: the kernel reads the boot information, the MADT and the HPET ta
     found.hpet = Number(cpu.load(hpet + 44n, 8));
     found.cs = cpu.selector("cs");
     found.if = Number(cpu.rflags >> 9n) & 1;
+    found.cr0 = cpu.readCr(0).toString(16);
+    found.cr4 = cpu.readCr(4).toString(16);
+    found.efer = cpu.rdmsr(IA32_EFER).toString(16);
+    found.rsp = BigInt.asUintN(64, cpu.regs[RSP]) >= HHDM_OFFSET;
+    found.returnAddress = cpu.load(BigInt.asUintN(64, cpu.regs[RSP]), 8);
     cpu.outb(PC_DEBUG_EXIT_PORT, 0);
   });
   const stop = pc.machine.run();
@@ -190,6 +197,11 @@ Deno.test("boot: the kernel reads the boot information, the MADT and the HPET ta
     hpet: 0xfed0_0000,
     cs: 0x28,
     if: 0,
+    cr0: "80010033", // PG, WP, NE, ET, MP, PE
+    cr4: "20", // PAE
+    efer: "d00", // NXE, LMA, LME
+    rsp: true, // a stack in the direct map
+    returnAddress: 0n,
   });
 });
 

@@ -2,12 +2,13 @@ import assert from "node:assert/strict";
 import { BOOTINFO_MAGIC, MEMMAP_RESERVED, readBootInfo } from "../core/bootinfo.ts";
 import type { Bus } from "../core/bus.ts";
 import type { CpuState, Machine } from "../core/machine.ts";
+import { Prng } from "../core/prng.ts";
 import { UART_IER, UART_IER_RDI, UART_LSR, UART_LSR_THRE } from "../devices/uart16550.ts";
 import { readAcpi } from "./acpi.ts";
 import type { ApicLink, MsrHook, X86Cpu } from "./cpu_api.ts";
-import { HPET_GCAP_ID } from "./hpet.ts";
-import { IOAPICVER, IOREDTBL, IOREGSEL, IOWIN } from "./ioapic.ts";
-import { APIC_ID, APIC_SVR, SVR_APIC_ENABLE } from "./lapic.ts";
+import { HPET_GCAP_ID, HPET_SIZE } from "./hpet.ts";
+import { IOAPIC_SIZE, IOAPICVER, IOREDTBL, IOREGSEL, IOWIN } from "./ioapic.ts";
+import { APIC_ID, APIC_SVR, LAPIC_REGION_SIZE, SVR_APIC_ENABLE } from "./lapic.ts";
 import {
   createPc,
   PC_COM1_IRQ,
@@ -171,4 +172,54 @@ Deno.test("pc: impossible options are refused in words", () => {
     () => board({ memory: 4 * 2 ** 20, kernel: { entry: 0n, size: 8 * 2 ** 20 } }),
     /does not fit in RAM/,
   );
+});
+
+Deno.test("pc: random programming of every device never throws (seeded)", () => {
+  for (const seed of [1, 2, 3]) {
+    const { pc } = board({ seed });
+    const rng = new Prng(seed);
+    const bus = pc.machine.bus;
+    const u64 = () => (BigInt(rng.nextU32()) << 32n) | BigInt(rng.nextU32());
+    const value = () =>
+      [0n, 1n, 0xffn, 0xffff_ffffn, u64(), BigInt(rng.nextU32())][rng.range(0, 5)];
+    const size = () => [1, 2, 4, 8][rng.range(0, 3)];
+    const msrs = [0x1b, 0x6e0, ...Array.from({ length: 64 }, (_, i) => 0x800 + i)];
+    let t = 0;
+    for (let i = 0; i < 5000; i++) {
+      const cpu = rng.range(-1, 1);
+      switch (rng.range(0, 6)) {
+        case 0: // a local APIC register (or an MSI, from a bus master)
+          bus.write(PC_LAPIC_BASE + rng.range(0, 0x40) * 16, 4, value(), cpu);
+          break;
+        case 1:
+          bus.read(PC_LAPIC_BASE + rng.range(0, LAPIC_REGION_SIZE / 4 - 1) * 4, size(), cpu);
+          break;
+        case 2: // the I/O APIC: select a register, then write or read the window
+          bus.write(PC_IOAPIC_BASE + IOREGSEL, 4, BigInt(rng.range(0, 0x40)), cpu);
+          if (rng.range(0, 1)) bus.write(PC_IOAPIC_BASE + IOWIN, 4, value(), cpu);
+          else bus.read(PC_IOAPIC_BASE + rng.range(0, IOAPIC_SIZE - 8), size(), cpu);
+          break;
+        case 3: // the HPET
+          bus.write(PC_HPET_BASE + rng.range(0, HPET_SIZE / 8 - 1) * 8, size(), value(), cpu);
+          break;
+        case 4: { // the APIC MSRs, as the CPU's rdmsr and wrmsr reach them
+          const c = pc.cpus[rng.range(0, 1)];
+          const msr = msrs[rng.range(0, msrs.length - 1)];
+          if (rng.range(0, 1)) c.msrHook!.wrmsr(c, msr, value());
+          else c.msrHook!.rdmsr(c, msr);
+          break;
+        }
+        case 5: // COM1 and its input
+          pc.io.write(PC_COM1_PORT + rng.range(0, 7), 1, value() & 0xffn, 0);
+          if (rng.range(0, 9) === 0) pc.uart.receive("z");
+          break;
+        default: // let time pass: timers fire, as machine events
+          t += rng.range(1, 50_000);
+          pc.machine.run(t);
+      }
+    }
+    assert.equal(pc.machine.stopReason, undefined, pc.machine.messages.at(-1));
+    bus.write(PC_IOAPIC_BASE + IOREGSEL, 4, BigInt(IOAPICVER));
+    assert.equal(bus.read(PC_IOAPIC_BASE + IOWIN, 4), 0x0017_0020n, "still an I/O APIC");
+  }
 });
