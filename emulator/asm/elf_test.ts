@@ -11,6 +11,8 @@ import {
   readElf,
   writeElf,
 } from "./elf.ts";
+import { assembleRiscvElf } from "./riscv/assemble_elf.ts";
+import { userProgramElf } from "./user_program_elf.ts";
 
 /** A two-segment program with a .bss tail and symbols, like a linker would write. */
 function sample(overrides: Partial<ElfSpec> = {}): Uint8Array {
@@ -95,26 +97,47 @@ const readelf = (() => {
 })();
 
 Deno.test({
-  name: "elf: riscv64-linux-gnu-readelf accepts the file without warnings (needs binutils)",
+  name:
+    "elf: riscv64-linux-gnu-readelf accepts every image we write, without warnings (needs binutils)",
   ignore: !readelf,
-  fn() {
-    const path = Deno.makeTempFileSync({ suffix: ".elf" });
-    try {
-      Deno.writeFileSync(path, sample());
-      const out = new Deno.Command("riscv64-linux-gnu-readelf", { args: ["-a", "-W", path] })
-        .outputSync();
-      const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
-      assert.equal(out.code, 0, text);
-      assert.doesNotMatch(text, /warning|error|corrupt/i);
-      assert.match(text, /Type:\s+EXEC/);
-      assert.match(text, /Machine:\s+RISC-V/);
-      assert.match(
-        text,
+  async fn(t) {
+    const images: [string, Uint8Array, RegExp][] = [
+      [
+        "writeElf",
+        sample(),
         /LOAD\s+0x001000 0x0000000000010000 0x0000000000010000 0x000028 0x000028 R E 0x1000/,
-      );
-      assert.match(text, /GLOBAL DEFAULT\s+\d+ _start/);
-    } finally {
-      Deno.removeSync(path);
+      ],
+      [
+        "assembleRiscvElf",
+        assembleRiscvElf(
+          ".globl _start\n_start: la a0, d\n ret\n.data\nd: .word 1\n.bss\n.zero 64\n",
+        ).elf,
+        /LOAD\s+0x002000 0x0000000000011000 0x0000000000011000 0x000004 0x000048 RW {2}0x1000/,
+      ],
+      ["userProgramElf riscv64", userProgramElf("riscv64", "init"), /Machine:\s+RISC-V/],
+      [
+        "userProgramElf x86_64",
+        userProgramElf("x86_64", "init"),
+        /Machine:\s+Advanced Micro Devices X86-64/,
+      ],
+    ];
+    for (const [name, bytes, expect] of images) {
+      await t.step(name, () => {
+        const path = Deno.makeTempFileSync({ suffix: ".elf" });
+        try {
+          Deno.writeFileSync(path, bytes);
+          const out = new Deno.Command("riscv64-linux-gnu-readelf", { args: ["-a", "-W", path] })
+            .outputSync();
+          const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+          assert.equal(out.code, 0, text);
+          assert.doesNotMatch(text, /warning|error|corrupt/i);
+          assert.match(text, /Type:\s+EXEC/);
+          assert.match(text, expect);
+          assert.match(text, /GLOBAL DEFAULT\s+\d+ _start/);
+        } finally {
+          Deno.removeSync(path);
+        }
+      });
     }
   },
 });
