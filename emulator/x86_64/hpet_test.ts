@@ -34,7 +34,7 @@ function setup() {
   return { clock, pins, hpet, r64, w64, advance, route };
 }
 
-Deno.test("hpet: capabilities (HPET §2.3.4): 10 ns period, Intel, 3 timers, 64-bit, legacy", () => {
+Deno.test("hpet: capabilities (HPET §2.3.4): 10 ns, Intel, 3 timers, 64-bit, legacy", () => {
   const { r64, hpet } = setup();
   assert.equal(r64(HPET_GCAP_ID), 0x0098_9680_8086_a201n);
   assert.equal(hpet.read(HPET_GCAP_ID + 4, 4, 0), 10_000_000n, "COUNTER_CLK_PERIOD in fs");
@@ -68,7 +68,7 @@ Deno.test("hpet: the counter reads as two 32-bit halves", () => {
   assert.equal(hpet.read(HPET_MAIN_COUNTER + 4, 4, 0), 7n);
 });
 
-Deno.test("hpet: timer capabilities: 0 periodic 64-bit, 1 and 2 one-shot 32-bit, routes 20-23", () => {
+Deno.test("hpet: timer 0 periodic 64-bit, 1 and 2 one-shot 32-bit, routes 20-23", () => {
   const { r64 } = setup();
   assert.equal(r64(hpetTimerConf(0)), 0x00f0_0000_0000_0030n);
   assert.equal(r64(hpetTimerConf(1)), 0x00f0_0000_0000_0000n);
@@ -91,7 +91,7 @@ Deno.test("hpet: a one-shot edge timer pulses its I/O APIC input when the counte
   assert.equal(clock.events.nextTime(), (2 ** 32 - 1) * 10, "a 64-bit one-shot matches once");
 });
 
-Deno.test("hpet: a comparator already passed does not match (the 64-bit counter never wraps)", () => {
+Deno.test("hpet: a comparator already passed does not match (64 bits never wrap)", () => {
   const { w64, advance, clock } = setup();
   w64(HPET_GEN_CONF, BigInt(ENABLE_CNF));
   advance(10_000);

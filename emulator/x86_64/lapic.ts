@@ -408,9 +408,9 @@ const LVT_WRITABLE: Readonly<Record<number, number>> = {
   [APIC_LVT_LINT1]: 0x1_a7ff,
   [APIC_LVT_ERROR]: 0x1_00ff,
 };
-/** Writable bits of ICR bits 31:0: vector, delivery and destination mode, level, trigger, shorthand. */
+/** Writable bits of ICR[31:0]: vector, modes, level, trigger mode and shorthand. */
 const ICR_LOW_WRITABLE = 0x000c_cfff;
-/** The highest TSC value that can be scheduled (beyond it, a deadline never comes in a run). */
+/** Nanoseconds per second, for the timer's tick arithmetic. */
 const NS_PER_S = 1_000_000_000n;
 
 /** The LVT registers, in offset order. */
@@ -568,7 +568,7 @@ export class LocalApic implements ApicLink {
     return this.#tpr >> 4;
   }
 
-  /** CR8 writes TPR[7:4] and clears TPR[3:0] (SDM Vol. 3A §10.8.6.1 on CR8). */
+  /** CR8 writes TPR[7:4] and clears TPR[3:0] (§11.8.6, "Task Priority in IA-32e Mode"). */
   writeTpr(value: number): void {
     this.#tpr = (value & 0xf) << 4;
     this.#update();
