@@ -327,6 +327,38 @@ export class X86TestBench {
     this.writeUser(va, code);
   }
 
+  /**
+   * Loads the PT_LOAD segments of a static ELF64 x86-64 executable as user pages (writable
+   * and executable as the segment flags say; bytes past the file size zeroed) and returns
+   * the entry point. Throws with the reason when the file is not such an executable.
+   */
+  loadElf(file: Uint8Array): number {
+    const dv = new DataView(file.buffer, file.byteOffset, file.byteLength);
+    const bad = (why: string): never => {
+      throw new Error(`not a static ELF64 x86-64 executable: ${why}`);
+    };
+    if (file.length < 64 || dv.getUint32(0) !== 0x7f45_4c46) bad("no ELF magic");
+    if (file[4] !== 2 || file[5] !== 1) bad("not 64-bit little-endian");
+    if (dv.getUint16(18, true) !== 62) bad("e_machine is not x86-64 (62)");
+    const phoff = Number(dv.getBigUint64(0x20, true));
+    const phentsize = dv.getUint16(0x36, true), phnum = dv.getUint16(0x38, true);
+    for (let k = 0; k < phnum; k++) {
+      const ph = phoff + k * phentsize;
+      if (ph + 56 > file.length) bad("program header outside the file");
+      if (dv.getUint32(ph, true) !== 1) continue; // PT_LOAD
+      const flags = dv.getUint32(ph + 4, true);
+      const offset = Number(dv.getBigUint64(ph + 8, true));
+      const vaddr = Number(dv.getBigUint64(ph + 0x10, true));
+      const filesz = Number(dv.getBigUint64(ph + 0x20, true));
+      const memsz = Number(dv.getBigUint64(ph + 0x28, true));
+      if (offset + filesz > file.length) bad("segment outside the file");
+      this.mapUser(vaddr, memsz, { write: (flags & 2) !== 0, exec: (flags & 1) !== 0 });
+      this.writeUser(vaddr, file.subarray(offset, offset + filesz));
+      this.writeUser(vaddr + filesz, new Uint8Array(memsz - filesz));
+    }
+    return Number(dv.getBigUint64(0x18, true));
+  }
+
   /** Maps a user stack of `size` bytes ending at `top`; returns `top`. */
   stack(top = 0x7fff_f000, size = 0x4000): number {
     this.mapUser(top - size, size, { exec: false });
