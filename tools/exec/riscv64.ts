@@ -6,14 +6,18 @@
  * What the kernel does, in the order a real one would:
  *
  * 1. builds Sv48 page tables in RAM (privileged spec §10.5) mapping the ELF's PT_LOAD
- *    segments with their permissions and U set, and a user stack below 2^47;
+ *    segments with their permissions and U set, and the pages of the initial stack below
+ *    2^47;
  * 2. lays out the Linux initial stack (stack.ts);
  * 3. at its start entry: writes its trap entry into stvec and the tables into satp,
  *    sets sepc to the ELF entry and sstatus.SPP to U, and `sret`s into the program;
  * 4. at its trap entry: an `ecall` from U-mode is a syscall (a7 = number, a0..a5 =
  *    arguments, a0 = result, linux.ts), after which it steps sepc past the ecall and
- *    `sret`s; any other exception kills the program with the signal Linux would send
- *    (arch/riscv/kernel/traps.c) and a message like QEMU's.
+ *    `sret`s. A page fault in the stack region maps a fresh page and retries (the stack
+ *    grows on demand up to its limit, as on Linux); a misaligned load or store is
+ *    performed by the kernel (riscv64_misaligned.ts). Any other exception kills the
+ *    program with the signal Linux would send (arch/riscv/kernel/traps.c) and a message
+ *    like QEMU's.
  *
  * @module
  */
@@ -232,11 +236,11 @@ export function runRiscv64(image: ElfImage, options: ExecOptions): ExecResult {
 
   let sp: number;
   let space: Sv48AddressSpace;
+  const stackSize = Math.ceil((options.stackSize ?? DEFAULT_STACK) / PAGE_SIZE) * PAGE_SIZE;
+  const stackBottom = STACK_TOP - stackSize;
   try {
     space = new Sv48AddressSpace(machine, frames);
     loadSegments(image, space, frames, machine.bus);
-    const stackSize = Math.ceil((options.stackSize ?? DEFAULT_STACK) / PAGE_SIZE) * PAGE_SIZE;
-    mapZeroed(space, frames, STACK_TOP, stackSize);
     const random = new Uint8Array(16);
     const prng = new Prng(machine.seed ^ 0x5eed);
     for (let i = 0; i < 16; i++) random[i] = prng.nextU32() & 0xff;
@@ -270,6 +274,8 @@ export function runRiscv64(image: ElfImage, options: ExecOptions): ExecResult {
         `the arguments and environment do not fit in the ${stackSize}-byte stack`,
       );
     }
+    // The pages the initial stack occupies now; the rest are mapped when first touched.
+    mapZeroed(space, frames, STACK_TOP, Math.ceil((STACK_TOP - stack.sp) / PAGE_SIZE) * PAGE_SIZE);
     for (let off = 0; off < stack.bytes.length;) {
       const va = stack.sp + off;
       const chunk = Math.min(stack.bytes.length - off, PAGE_SIZE - (va % PAGE_SIZE));
@@ -280,7 +286,7 @@ export function runRiscv64(image: ElfImage, options: ExecOptions): ExecResult {
     sp = stack.sp;
   } catch (e) {
     if (e instanceof OutOfMemory) {
-      return { status: 1, how: "error", message: e.message, instret: 0, timeNs: 0 };
+      return { status: 1, how: "error", message: `exec: ${e.message}`, instret: 0, timeNs: 0 };
     }
     throw e;
   }
@@ -340,6 +346,7 @@ export function runRiscv64(image: ElfImage, options: ExecOptions): ExecResult {
     const code = Number(scause);
     let signal = SIGNAL_OF[code] ?? SIGILL;
     const stval = h.csrr(CSR_STVAL);
+    if (growStack(h, code, stval)) return;
     let detail = `${EXCEPTION_NAMES[code] ?? `exception ${code}`} at pc ${hex(sepc)}`;
     const access = ACCESS_OF[code];
     if (code === EXC_LOAD_MISALIGNED || code === EXC_STORE_MISALIGNED) {
@@ -366,6 +373,29 @@ export function runRiscv64(image: ElfImage, options: ExecOptions): ExecResult {
     };
     machine.powerOff(128 + signal, killed.message);
   });
+
+  /**
+   * Demand paging of the stack, as Linux grows a stack: a load or store page fault on an
+   * unmapped page of the stack region gets a fresh zeroed page, and the access is retried.
+   */
+  function growStack(h: Hart, code: number, stval: bigint): boolean {
+    if (code !== EXC_LOAD_PAGE_FAULT && code !== EXC_STORE_PAGE_FAULT) return false;
+    const va = Number(stval);
+    if (!(va >= stackBottom && va < STACK_TOP) || space.lookup(va)) return false;
+    const page = va - (va % PAGE_SIZE);
+    try {
+      space.map(page, frames.allocate(), { read: true, write: true, execute: false });
+    } catch (e) {
+      if (!(e instanceof OutOfMemory)) throw e;
+      killed = { signal: SIGSEGV, message: `exec: cannot grow the stack: ${e.message}` };
+      machine.powerOff(128 + SIGSEGV, killed.message);
+      return true;
+    }
+    // The faulting translation may be cached as invalid: flush it, then retry the access.
+    h.sfenceVma(BigInt(page));
+    h.sret();
+    return true;
+  }
 
   hart.start(START_ENTRY, 0n);
   const stop = machine.run(options.limitNs ?? Infinity);

@@ -246,8 +246,38 @@ Deno.test("exec riscv64: a program bigger than RAM is refused with advice", () =
   assert.equal(result.how, "error");
   assert.match(
     result.message!,
-    /out of memory: all 1 MiB of RAM are in use \(give the machine more with --mem\)/,
+    /^exec: out of memory: all 1 MiB of RAM are in use \(give the machine more with --mem\)/,
   );
+});
+
+Deno.test("exec riscv64: the stack grows on demand, up to its limit", () => {
+  // Touches one word every page for 1 MiB below sp, then reads the deepest one back.
+  const deep = run(
+    `_start: li t0, 256
+      mv t1, sp
+      li t2, 4096
+    1: sub t1, t1, t2
+      sd t0, 0(t1)
+      addi t0, t0, -1
+      bnez t0, 1b
+      ld a0, 0(t1)
+      li a7, 93
+      ecall`,
+    { memory: 4 * 2 ** 20 },
+  );
+  assert.equal(deep.result.status, 1, deep.result.message);
+  // Beyond the stack limit, the fault is a fault.
+  const over = run("_start: li t0, 0x900000\n sub t0, sp, t0\n sd zero, 0(t0)\n ret", {
+    memory: 4 * 2 ** 20,
+  });
+  assert.equal(over.result.status, 139);
+  // Running out of RAM while growing the stack kills the program with a clear message.
+  const oom = run("_start: mv t1, sp\n li t2, 4096\n1: sub t1, t1, t2\n sd zero, 0(t1)\n j 1b", {
+    memory: 2 ** 20,
+    stackSize: 2 ** 21,
+  });
+  assert.equal(oom.result.status, 139);
+  assert.match(oom.result.message!, /cannot grow the stack: out of memory/);
 });
 
 Deno.test("exec riscv64: the kernel trace shows each syscall", () => {
