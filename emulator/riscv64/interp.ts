@@ -30,32 +30,26 @@
  * @module
  */
 
-import {
-  EXC_BREAKPOINT,
-  EXC_ECALL_U,
-  EXC_ILLEGAL_INST,
-  PTE_A,
-  PTE_D,
-  PTE_R,
-  PTE_U,
-  PTE_W,
-} from "./csr.ts";
+import { EXC_BREAKPOINT, EXC_ECALL_U, EXC_ILLEGAL_INST } from "./csr.ts";
 import { csrRead, csrWrite } from "./csrs.ts";
 import type { RiscvHart } from "./hart.ts";
 import { fetchSlow, SLOW_DEVICE, SLOW_TRAPPED, userLoad, userStore } from "./access.ts";
 import { userAmo } from "./atomics.ts";
 import { EXPANDED } from "./compressed.ts";
-import { TLB_IO, TLB_MASK } from "./tlb.ts";
+import { FAST_BASE, FAST_LOAD, FAST_STORE, FAST_STRIDE, FAST_TAG_HI, TLB_MASK } from "./tlb.ts";
 import { takeTrap } from "./trap.ts";
 import { execCustom0 } from "./user_thread.ts";
 
-/** The TLB permission bits a U-mode load needs on the fast path (and not TLB_IO). */
-const LOAD_MASK = PTE_R | PTE_U | PTE_A | TLB_IO;
-const LOAD_OK = PTE_R | PTE_U | PTE_A;
-/** The TLB permission bits a U-mode store needs on the fast path (Svade: D too). */
-const STORE_MASK = PTE_W | PTE_U | PTE_A | PTE_D | TLB_IO;
-const STORE_OK = PTE_W | PTE_U | PTE_A | PTE_D;
 const TWO32 = 4294967296;
+
+// The fast path indexes Tlb.fast with literal offsets (an imported binding costs a check at
+// every use); keep them in step with tlb.ts.
+if (
+  FAST_STRIDE !== 8 || FAST_TAG_HI !== 1 || FAST_LOAD !== 2 || FAST_STORE !== 3 ||
+  FAST_BASE !== 4
+) {
+  throw new Error("interp.ts: the layout of Tlb.fast changed");
+}
 
 /** Runs U-mode code on `h` until `untilNs`, a trap, or a reason to look around. */
 export function runUser(h: RiscvHart, untilNs: number): void {
@@ -63,9 +57,11 @@ export function runUser(h: RiscvHart, untilNs: number): void {
   const u8 = ram.u8, u16 = ram.u16, i32 = ram.i32, i64 = ram.i64, i8 = h.ramI8, i16 = h.ramI16;
   const x = h.x, xi = h.xi;
   const dtlb = h.dtlb;
-  const tPage = dtlb.page, tAsid = dtlb.asid, tPerm = dtlb.perm, tDelta = dtlb.delta;
-  const asid = h.tlbAsid, gAsid = h.tlbGlobal;
+  const fast = dtlb.fast;
+  const asid = h.tlbAsid;
   const resv = h.reservations;
+  // Imported bindings cost a load and a check at each use: copy them into locals.
+  const expanded = EXPANDED, tlbMask = TLB_MASK;
   const hartIndex = h.index;
   const t0 = h.timeNs, ir0 = h.instret;
   const limit = Math.min(untilNs, h.stimecmpNs > t0 ? h.stimecmpNs : Infinity) - t0;
@@ -76,8 +72,8 @@ export function runUser(h: RiscvHart, untilNs: number): void {
   let off = -1, farPc = h.vpc, pcDelta = 0, pStart = 0, pEnd = 0;
   if (h.fetchBase === h.fetchBase) {
     const po = h.vpc - h.fetchBase;
-    pStart = h.fetchOff;
-    pEnd = pStart + 4094;
+    pStart = h.fetchOff | 0;
+    pEnd = (pStart + 4094) | 0;
     pcDelta = h.fetchBase - pStart;
     if (po >= 0 && po < 4094) off = (pStart + po) | 0;
   }
@@ -101,8 +97,8 @@ export function runUser(h: RiscvHart, untilNs: number): void {
       if (ins < 0) return;
       ins |= 0;
       if (h.fetchBase === h.fetchBase) {
-        pStart = h.fetchOff;
-        pEnd = pStart + 4094;
+        pStart = h.fetchOff | 0;
+        pEnd = (pStart + 4094) | 0;
         pcDelta = h.fetchBase - pStart;
         off = (pc - pcDelta) | 0;
       } else {
@@ -116,108 +112,139 @@ export function runUser(h: RiscvHart, untilNs: number): void {
     if ((ins & 3) !== 3) {
       ilen = 2;
       const c = ins & 0xffff;
-      ins = EXPANDED[c];
+      ins = expanded[c];
       if (ins === 0) return illegal(h, off + pcDelta, c, t0 + n, ir0 + n);
     }
     // ---- decode and execute ----
+    // Every 32-bit opcode ends in 11, so bits 6:2 number the major opcodes densely (a
+    // jump table); funct3 (bits 14:12) picks the operation within most of them.
     const rd = (ins >> 7) & 31, rs1 = (ins >> 15) & 31, rs2 = (ins >> 20) & 31;
-    switch (ins & 0x7f) {
-      case 0x13: { // OP-IMM
-        const imm = ins >> 20;
+    switch ((ins >> 2) & 31) {
+      case 4: // OP-IMM (0x13)
         switch ((ins >> 12) & 7) {
           case 0: // addi
-            if (rd !== 0) x[rd] = x[rs1] + BigInt(imm);
+            if (rd !== 0) x[rd] = x[rs1] + BigInt(ins >> 20);
+            off += ilen;
             break;
-          case 1: // slli
-            if (imm >>> 6 !== 0) return illegal(h, off + pcDelta, ins, t0 + n, ir0 + n);
-            if (rd !== 0) sll(xi, rd, rs1, imm & 63);
+          case 1: // slli: imm[11:6] must be 0
+            if (ins >>> 26 !== 0) return illegal(h, off + pcDelta, ins, t0 + n, ir0 + n);
+            if (rd !== 0) sll(xi, rd, rs1, rs2 | (ins >> 20 & 32));
+            off += ilen;
             break;
           case 2: // slti
-            if (rd !== 0) setBool(xi, rd, x[rs1] < BigInt(imm));
+            if (rd !== 0) setBool(xi, rd, x[rs1] < BigInt(ins >> 20));
+            off += ilen;
             break;
-          case 3: // sltiu: the immediate is sign-extended, then compared unsigned
+          case 3: { // sltiu: the immediate is sign-extended, then compared unsigned
+            const imm = ins >> 20;
             if (rd !== 0) setBool(xi, rd, ltu(xi[2 * rs1 + 1], xi[2 * rs1], imm >> 31, imm));
+            off += ilen;
             break;
+          }
           case 4: // xori
             if (rd !== 0) {
-              xi[2 * rd + 1] = xi[2 * rs1 + 1] ^ (imm >> 31);
-              xi[2 * rd] = xi[2 * rs1] ^ imm;
+              xi[2 * rd + 1] = xi[2 * rs1 + 1] ^ (ins >> 31);
+              xi[2 * rd] = xi[2 * rs1] ^ (ins >> 20);
             }
+            off += ilen;
             break;
-          case 5: { // srli, srai
-            const f6 = imm >>> 6 & 63;
+          case 5: { // srli, srai: imm[11:6] is 0 or 010000
+            const f6 = ins >>> 26;
             if (f6 !== 0 && f6 !== 0x10) return illegal(h, off + pcDelta, ins, t0 + n, ir0 + n);
             if (rd !== 0) {
-              if (f6 === 0) srl(xi, rd, rs1, imm & 63);
-              else sra(xi, rd, rs1, imm & 63);
+              if (f6 === 0) srl(xi, rd, rs1, rs2 | (ins >> 20 & 32));
+              else sra(xi, rd, rs1, rs2 | (ins >> 20 & 32));
             }
+            off += ilen;
             break;
           }
           case 6: // ori
             if (rd !== 0) {
-              xi[2 * rd + 1] = xi[2 * rs1 + 1] | (imm >> 31);
-              xi[2 * rd] = xi[2 * rs1] | imm;
+              xi[2 * rd + 1] = xi[2 * rs1 + 1] | (ins >> 31);
+              xi[2 * rd] = xi[2 * rs1] | (ins >> 20);
             }
+            off += ilen;
             break;
-          default: // andi
+          case 7: // andi
             if (rd !== 0) {
-              xi[2 * rd + 1] = xi[2 * rs1 + 1] & (imm >> 31);
-              xi[2 * rd] = xi[2 * rs1] & imm;
+              xi[2 * rd + 1] = xi[2 * rs1 + 1] & (ins >> 31);
+              xi[2 * rd] = xi[2 * rs1] & (ins >> 20);
             }
+            off += ilen;
+            break;
+          default:
+            return illegal(h, off + pcDelta, ins, t0 + n, ir0 + n);
         }
-        off += ilen;
         break;
-      }
-      case 0x33: { // OP
-        const f3 = (ins >> 12) & 7, f7 = ins >>> 25;
-        if (f7 === 0) {
-          if (rd !== 0) {
-            switch (f3) {
-              case 0:
-                x[rd] = x[rs1] + x[rs2];
-                break;
-              case 1:
-                sll(xi, rd, rs1, xi[2 * rs2] & 63);
-                break;
-              case 2:
-                setBool(xi, rd, x[rs1] < x[rs2]);
-                break;
-              case 3:
+      case 12: // OP (0x33): funct7 0 (RV64I), 0x20 (sub, sra), 1 (M)
+        switch ((ins >> 12) & 7) {
+          case 0: { // add, sub, mul
+            const f7 = ins >>> 25;
+            if (f7 === 0) {
+              if (rd !== 0) x[rd] = x[rs1] + x[rs2];
+            } else if (f7 === 0x20) {
+              if (rd !== 0) x[rd] = x[rs1] - x[rs2];
+            } else if (f7 === 1) {
+              if (rd !== 0) x[rd] = x[rs1] * x[rs2];
+            } else return illegal(h, off + pcDelta, ins, t0 + n, ir0 + n);
+            off += ilen;
+            break;
+          }
+          case 1: // sll, mulh
+          case 2: // slt, mulhsu
+          case 3: // sltu, mulhu
+          case 4: // xor, div
+          case 6: // or, rem
+          case 7: { // and, remu
+            const f3 = (ins >> 12) & 7, f7 = ins >>> 25;
+            if (f7 === 1) {
+              if (rd !== 0) x[rd] = mulDiv(f3, x[rs1], x[rs2]);
+            } else if (f7 !== 0) return illegal(h, off + pcDelta, ins, t0 + n, ir0 + n);
+            else if (rd !== 0) {
+              if (f3 === 1) sll(xi, rd, rs1, xi[2 * rs2] & 63);
+              else if (f3 === 2) setBool(xi, rd, x[rs1] < x[rs2]);
+              else if (f3 === 3) {
                 setBool(xi, rd, ltu(xi[2 * rs1 + 1], xi[2 * rs1], xi[2 * rs2 + 1], xi[2 * rs2]));
-                break;
-              case 4:
-                x[rd] = x[rs1] ^ x[rs2];
-                break;
-              case 5:
-                srl(xi, rd, rs1, xi[2 * rs2] & 63);
-                break;
-              case 6:
-                x[rd] = x[rs1] | x[rs2];
-                break;
-              default:
-                x[rd] = x[rs1] & x[rs2];
+              } else if (f3 === 4) x[rd] = x[rs1] ^ x[rs2];
+              else if (f3 === 6) x[rd] = x[rs1] | x[rs2];
+              else x[rd] = x[rs1] & x[rs2];
             }
+            off += ilen;
+            break;
           }
-        } else if (f7 === 0x20 && (f3 === 0 || f3 === 5)) {
-          if (rd !== 0) {
-            if (f3 === 0) x[rd] = x[rs1] - x[rs2];
-            else sra(xi, rd, rs1, xi[2 * rs2] & 63);
+          case 5: { // srl, sra, divu
+            const f7 = ins >>> 25;
+            if (f7 === 0) {
+              if (rd !== 0) srl(xi, rd, rs1, xi[2 * rs2] & 63);
+            } else if (f7 === 0x20) {
+              if (rd !== 0) sra(xi, rd, rs1, xi[2 * rs2] & 63);
+            } else if (f7 === 1) {
+              if (rd !== 0) x[rd] = mulDiv(5, x[rs1], x[rs2]);
+            } else return illegal(h, off + pcDelta, ins, t0 + n, ir0 + n);
+            off += ilen;
+            break;
           }
-        } else if (f7 === 1) {
-          if (rd !== 0) x[rd] = mulDiv(f3, x[rs1], x[rs2]);
-        } else return illegal(h, off + pcDelta, ins, t0 + n, ir0 + n);
-        off += ilen;
+
+          default:
+            return illegal(h, off + pcDelta, ins, t0 + n, ir0 + n);
+        }
         break;
-      }
-      case 0x03: { // LOAD
-        const f3 = (ins >> 12) & 7;
-        const va = xi[2 * rs1 + 1] * TWO32 + (xi[2 * rs1] >>> 0) + (ins >> 20);
-        const e = (va >>> 12) & TLB_MASK;
+      case 0: { // LOAD (0x03)
+        const f3 = (ins >> 12) & 7; // lb, lh, lw, ld, lbu, lhu, lwu
+        if (f3 === 7) return illegal(h, off + pcDelta, ins, t0 + n, ir0 + n);
+        const imm = ins >> 20;
+        // The effective address as two int32 halves: the low one gives the TLB index
+        // and the page offset, both are compared with the entry's tag. The high half
+        // adds the carry out of bit 31 of the low half's addition.
+        const xl = xi[2 * rs1], lo = (xl + imm) | 0, po = lo & 4095;
+        const hi = (xi[2 * rs1 + 1] + (imm >> 31) + (((xl & imm) | ((xl | imm) & ~lo)) >>> 31)) |
+          0;
+        const f = ((lo >>> 12) & tlbMask) << 3; // the entry, times FAST_STRIDE
         if (
-          tPage[e] === va - (va & 4095) && (tAsid[e] === asid || tAsid[e] === gAsid) &&
-          (tPerm[e] & LOAD_MASK) === LOAD_OK && (va & ((1 << (f3 & 3)) - 1)) === 0 && f3 !== 7
+          fast[f] === (lo & -4096) && fast[f + 1] === hi && fast[f + 2] === asid &&
+          (po & ((1 << (f3 & 3)) - 1)) === 0
         ) {
-          const ro = va + tDelta[e];
+          const ro = fast[f + 4] + po;
           if (rd !== 0) {
             const r = 2 * rd;
             switch (f3) {
@@ -226,71 +253,72 @@ export function runUser(h: RiscvHart, untilNs: number): void {
                 xi[r + 1] = xi[r] >> 31;
                 break;
               case 1:
-                xi[r] = i16[ro >>> 1];
+                xi[r] = i16[ro >> 1];
                 xi[r + 1] = xi[r] >> 31;
                 break;
               case 2:
-                xi[r] = i32[ro >>> 2];
+                xi[r] = i32[ro >> 2];
                 xi[r + 1] = xi[r] >> 31;
                 break;
               case 3:
-                x[rd] = i64[ro >>> 3];
+                x[rd] = i64[ro >> 3];
                 break;
               case 4:
                 xi[r] = u8[ro];
                 xi[r + 1] = 0;
                 break;
               case 5:
-                xi[r] = u16[ro >>> 1];
+                xi[r] = u16[ro >> 1];
                 xi[r + 1] = 0;
                 break;
               default:
-                xi[r] = i32[ro >>> 2];
+                xi[r] = i32[ro >> 2];
                 xi[r + 1] = 0;
             }
           }
           off += ilen;
           break;
         }
-        if (f3 === 7) return illegal(h, off + pcDelta, ins, t0 + n, ir0 + n);
         const pc = off + pcDelta;
         h.timeNs = t0 + n;
         h.instret = ir0 + n;
         h.vpc = pc;
-        const r = userLoad(h, pc, rd, rs1, ins >> 20, f3);
+        const r = userLoad(h, pc, rd, rs1, imm, f3);
         if (r === SLOW_TRAPPED) return;
         off += ilen;
         if (r === SLOW_DEVICE) return leave(h, off, farPc, pcDelta, pStart, pEnd);
         break;
       }
-      case 0x23: { // STORE
-        const f3 = (ins >> 12) & 7;
+      case 8: { // STORE (0x23)
+        const f3 = (ins >> 12) & 7; // sb, sh, sw, sd
+        if (f3 >= 4) return illegal(h, off + pcDelta, ins, t0 + n, ir0 + n);
         const imm = ((ins >> 25) << 5) | ((ins >> 7) & 31);
-        const va = xi[2 * rs1 + 1] * TWO32 + (xi[2 * rs1] >>> 0) + imm;
-        const e = (va >>> 12) & TLB_MASK;
+        const xl = xi[2 * rs1], lo = (xl + imm) | 0, po = lo & 4095;
+        const hi = (xi[2 * rs1 + 1] + (imm >> 31) + (((xl & imm) | ((xl | imm) & ~lo)) >>> 31)) |
+          0;
+        const f = ((lo >>> 12) & tlbMask) << 3;
         if (
-          tPage[e] === va - (va & 4095) && (tAsid[e] === asid || tAsid[e] === gAsid) &&
-          (tPerm[e] & STORE_MASK) === STORE_OK && (va & ((1 << f3) - 1)) === 0 && f3 < 4
+          fast[f] === (lo & -4096) && fast[f + 1] === hi && fast[f + 3] === asid &&
+          (po & ((1 << f3) - 1)) === 0
         ) {
-          const ro = va + tDelta[e];
+          const ro = fast[f + 4] + po;
           switch (f3) {
             case 0:
               u8[ro] = xi[2 * rs2];
               break;
             case 1:
-              u16[ro >>> 1] = xi[2 * rs2];
+              u16[ro >> 1] = xi[2 * rs2];
               break;
             case 2:
-              i32[ro >>> 2] = xi[2 * rs2];
+              i32[ro >> 2] = xi[2 * rs2];
               break;
             default:
-              i64[ro >>> 3] = x[rs2];
+              i64[ro >> 3] = x[rs2];
           }
           if (resv.active !== 0) resv.storeHit(ro, hartIndex);
           off += ilen;
           break;
         }
-        if (f3 >= 4) return illegal(h, off + pcDelta, ins, t0 + n, ir0 + n);
         const pc = off + pcDelta;
         h.timeNs = t0 + n;
         h.instret = ir0 + n;
@@ -301,43 +329,47 @@ export function runUser(h: RiscvHart, untilNs: number): void {
         if (r === SLOW_DEVICE) return leave(h, off, farPc, pcDelta, pStart, pEnd);
         break;
       }
-      case 0x63: { // BRANCH
-        let taken: boolean;
+      case 24: // BRANCH (0x63)
         switch ((ins >> 12) & 7) {
-          case 0:
-            taken = xi[2 * rs1] === xi[2 * rs2] && xi[2 * rs1 + 1] === xi[2 * rs2 + 1];
+          case 0: // beq
+            if (xi[2 * rs1] === xi[2 * rs2] && xi[2 * rs1 + 1] === xi[2 * rs2 + 1]) {
+              off += branchOffset(ins);
+            } else off += ilen;
             break;
-          case 1:
-            taken = xi[2 * rs1] !== xi[2 * rs2] || xi[2 * rs1 + 1] !== xi[2 * rs2 + 1];
+          case 1: // bne
+            if (xi[2 * rs1] !== xi[2 * rs2] || xi[2 * rs1 + 1] !== xi[2 * rs2 + 1]) {
+              off += branchOffset(ins);
+            } else off += ilen;
             break;
-          case 4:
-            taken = x[rs1] < x[rs2];
+          case 4: // blt
+            if (x[rs1] < x[rs2]) off += branchOffset(ins);
+            else off += ilen;
             break;
-          case 5:
-            taken = x[rs1] >= x[rs2];
+          case 5: // bge
+            if (x[rs1] >= x[rs2]) off += branchOffset(ins);
+            else off += ilen;
             break;
-          case 6:
-            taken = ltu(xi[2 * rs1 + 1], xi[2 * rs1], xi[2 * rs2 + 1], xi[2 * rs2]);
+          case 6: // bltu
+            if (ltu(xi[2 * rs1 + 1], xi[2 * rs1], xi[2 * rs2 + 1], xi[2 * rs2])) {
+              off += branchOffset(ins);
+            } else off += ilen;
             break;
-          case 7:
-            taken = !ltu(xi[2 * rs1 + 1], xi[2 * rs1], xi[2 * rs2 + 1], xi[2 * rs2]);
+          case 7: // bgeu
+            if (!ltu(xi[2 * rs1 + 1], xi[2 * rs1], xi[2 * rs2 + 1], xi[2 * rs2])) {
+              off += branchOffset(ins);
+            } else off += ilen;
             break;
           default:
             return illegal(h, off + pcDelta, ins, t0 + n, ir0 + n);
         }
-        if (taken) {
-          off += ((ins >> 31) << 12) | (((ins >> 7) & 1) << 11) | (((ins >> 25) & 0x3f) << 5) |
-            (((ins >> 8) & 0xf) << 1);
-        } else off += ilen;
         break;
-      }
-      case 0x6f: { // JAL
+      case 27: { // JAL (0x6f)
         if (rd !== 0) setNumber(xi, rd, off + pcDelta + ilen);
         off += ((ins >> 31) << 20) | (((ins >> 12) & 0xff) << 12) | (((ins >> 20) & 1) << 11) |
           (((ins >> 21) & 0x3ff) << 1);
         break;
       }
-      case 0x67: { // JALR
+      case 25: { // JALR (0x67)
         if (((ins >> 12) & 7) !== 0) return illegal(h, off + pcDelta, ins, t0 + n, ir0 + n);
         const imm = ins >> 20;
         const lo = xi[2 * rs1], hi = xi[2 * rs1 + 1];
@@ -359,25 +391,26 @@ export function runUser(h: RiscvHart, untilNs: number): void {
         if (rd !== 0) setNumber(xi, rd, link);
         break;
       }
-      case 0x37: // LUI
+      case 13: { // LUI (0x37)
         if (rd !== 0) {
           xi[2 * rd] = ins & 0xfffff000;
           xi[2 * rd + 1] = ins >> 31;
         }
         off += ilen;
         break;
-      case 0x17: // AUIPC
+      }
+      case 5: { // AUIPC (0x17)
         if (rd !== 0) setNumber(xi, rd, off + pcDelta + (ins & 0xfffff000));
         off += ilen;
         break;
-      case 0x1b: { // OP-IMM-32
-        const f3 = (ins >> 12) & 7;
-        const a = xi[2 * rs1];
+      }
+      case 6: { // OP-IMM-32 (0x1b)
+        const f3 = (ins >> 12) & 7, a = xi[2 * rs1];
         let v: number;
-        if (f3 === 0) v = (a + (ins >> 20)) | 0; // addiw
-        else if (f3 === 1 && ins >>> 25 === 0) v = a << rs2; // slliw
-        else if (f3 === 5 && ins >>> 25 === 0) v = (a >>> rs2) | 0; // srliw
-        else if (f3 === 5 && ins >>> 25 === 0x20) v = a >> rs2; // sraiw
+        if (f3 === 0) v = (a + (ins >> 20)) | 0;
+        else if (f3 === 1 && ins >>> 25 === 0) v = a << rs2;
+        else if (f3 === 5 && ins >>> 25 === 0) v = (a >>> rs2) | 0;
+        else if (f3 === 5 && ins >>> 25 === 0x20) v = a >> rs2;
         else return illegal(h, off + pcDelta, ins, t0 + n, ir0 + n);
         if (rd !== 0) {
           xi[2 * rd] = v;
@@ -386,7 +419,7 @@ export function runUser(h: RiscvHart, untilNs: number): void {
         off += ilen;
         break;
       }
-      case 0x3b: { // OP-32
+      case 14: { // OP-32 (0x3b)
         const v = op32(ins, xi[2 * rs1], xi[2 * rs2]);
         if (v === undefined) return illegal(h, off + pcDelta, ins, t0 + n, ir0 + n);
         if (rd !== 0) {
@@ -396,21 +429,27 @@ export function runUser(h: RiscvHart, untilNs: number): void {
         off += ilen;
         break;
       }
-      case 0x0f: { // MISC-MEM
-        const f3 = (ins >> 12) & 7;
-        if (f3 === 1) pEnd = pStart; // fence.i: fetch afresh (no decoded code is cached yet)
-        else if (f3 !== 0) return illegal(h, off + pcDelta, ins, t0 + n, ir0 + n);
-        off += ilen; // fence: every access is complete before the next here
+      case 3: // MISC-MEM (0x0f)
+        switch ((ins >> 12) & 7) {
+          case 0: // fence: every access is complete before the next here
+            off += ilen;
+            break;
+          case 1: // fence.i: fetch afresh (no decoded code is cached yet)
+            pEnd = pStart;
+            off += ilen;
+            break;
+          default:
+            return illegal(h, off + pcDelta, ins, t0 + n, ir0 + n);
+        }
         break;
-      }
-      case 0x73: { // SYSTEM
+      case 28: { // SYSTEM (0x73)
         const pc = off + pcDelta;
         h.timeNs = t0 + n;
         h.instret = ir0 + n;
         h.vpc = pc;
-        const f3 = (ins >> 12) & 7;
-        if (f3 === 0 || f3 === 4) {
-          // ecall and ebreak; sret, wfi, sfence.vma and mret are illegal in U-mode.
+        if ((ins & 0x3000) === 0) {
+          // funct3 0: ecall, ebreak (sret, wfi, sfence.vma and mret are illegal in
+          // U-mode); funct3 4: nothing.
           h.instret--;
           const epc = BigInt.asUintN(64, BigInt(pc));
           if (ins === 0x73) takeTrap(h, EXC_ECALL_U, false, 0n, epc);
@@ -418,11 +457,14 @@ export function runUser(h: RiscvHart, untilNs: number): void {
           else takeTrap(h, EXC_ILLEGAL_INST, false, BigInt(ins >>> 0), epc);
           return;
         }
-        if (!userCsr(h, ins, rd, rs1, f3)) return illegal(h, off + pcDelta, ins, t0 + n, ir0 + n);
+        // csrrw, csrrs, csrrc, csrrwi, csrrsi, csrrci
+        if (!userCsr(h, ins, rd, rs1, (ins >> 12) & 7)) {
+          return illegal(h, pc, ins, t0 + n, ir0 + n);
+        }
         off += ilen;
         break;
       }
-      case 0x2f: { // AMO
+      case 11: { // AMO (0x2f)
         const pc = off + pcDelta;
         h.timeNs = t0 + n;
         h.instret = ir0 + n;
@@ -431,7 +473,7 @@ export function runUser(h: RiscvHart, untilNs: number): void {
         off += ilen;
         break;
       }
-      case 0x0b: { // custom-0: ts.start, ts.resume
+      case 2: { // custom-0 (0x0b)
         const pc = off + pcDelta;
         h.timeNs = t0 + n;
         h.instret = ir0 + n;
@@ -503,6 +545,12 @@ function userCsr(h: RiscvHart, ins: number, rd: number, rs1: number, f3: number)
 }
 
 // ---- 64-bit helpers on the Int32Array view (low word at 2r, high at 2r+1) ----
+
+/** The offset of a taken branch: the B-type immediate. */
+function branchOffset(ins: number): number {
+  return ((ins >> 31) << 12) | (((ins >> 7) & 1) << 11) | (((ins >> 25) & 0x3f) << 5) |
+    (((ins >> 8) & 0xf) << 1);
+}
 
 /** x[rd] = (x[rs1] <u x[rs2]) for the halves given. */
 function ltu(ah: number, al: number, bh: number, bl: number): boolean {

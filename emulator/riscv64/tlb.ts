@@ -13,12 +13,21 @@
  *
  * Each entry holds what a hit needs without walking again:
  *
+ * - `fast`: what the interpreter's U-mode fast path reads, {@link FAST_STRIDE} int32s per
+ *   entry in one array (one bounds check, integer compares only): the page address as
+ *   two halves (`FAST_TAG_LO`, `FAST_TAG_HI`), the ASID under which a U-mode load may use
+ *   the entry without further checks (`FAST_LOAD`: R, U and A set, and RAM) or else
+ *   TLB_EMPTY, the same for a store (`FAST_STORE`: W, U, A and D set, and RAM), and the
+ *   page's RAM-buffer offset (`FAST_BASE`). The fast path asks for the current ASID, so it
+ *   never uses a global entry (U-mode reaches global pages, which are rare, and pages it
+ *   may read only through MXR, through the full lookup);
  * - `page`: the virtual address of the page (signed, a multiple of 4096, which the hot
  *   path computes as `va - (va & 4095)` without dividing); NaN marks an empty entry, and
  *   NaN compares unequal to everything, so an empty entry never hits;
  * - `asid`: the address-space identifier of the satp the entry was filled under,
  *   {@link TLB_GLOBAL} for a global mapping (G set on the leaf or on any table above it),
- *   or {@link TLB_BARE} for the identity "translations" of satp.MODE = Bare;
+ *   {@link TLB_BARE} for the identity "translations" of satp.MODE = Bare, or
+ *   {@link TLB_EMPTY};
  * - `perm`: the leaf PTE's bits 7:0 (V R W X U G A D), plus {@link TLB_IO} when the page is
  *   not ordinary RAM, so the hot path can test the permission bits and "is RAM" at once;
  * - `delta`: for RAM, the RAM-buffer offset of the page minus its virtual address, so the
@@ -47,6 +56,24 @@ export const ASIDLEN = 16;
 export const TLB_GLOBAL = -1;
 /** `asid` of an identity entry filled while satp.MODE was Bare. */
 export const TLB_BARE = -2;
+/** int32s per entry in `Tlb.fast`, and the offsets of its fields. */
+export const FAST_STRIDE = 8;
+/** See {@link FAST_STRIDE}. */
+export const FAST_TAG_LO = 0;
+/** See {@link FAST_STRIDE}. */
+export const FAST_TAG_HI = 1;
+/** See {@link FAST_STRIDE}. */
+export const FAST_LOAD = 2;
+/** See {@link FAST_STRIDE}. */
+export const FAST_STORE = 3;
+/** See {@link FAST_STRIDE}. */
+export const FAST_BASE = 4;
+/** PTE bits a U-mode load needs (R, U, A; Sv39/Sv48 bit numbers). */
+const USER_LOAD = (1 << 1) | (1 << 4) | (1 << 6);
+/** PTE bits a U-mode store needs under Svade (W, U, A, D). */
+const USER_STORE = (1 << 2) | (1 << 4) | (1 << 6) | (1 << 7);
+/** `asid` of an empty entry: it equals no address space's tag. */
+export const TLB_EMPTY = -3;
 /** Flag in `perm`: the page is a device (or RAM out of the fast path's reach). */
 export const TLB_IO = 1 << 8;
 
@@ -54,8 +81,10 @@ export const TLB_IO = 1 << 8;
 export class Tlb {
   /** Virtual address of each entry's page, NaN when empty. */
   readonly page: Float64Array = new Float64Array(TLB_ENTRIES).fill(NaN);
-  /** ASID of each entry, or TLB_GLOBAL, or TLB_BARE. */
-  readonly asid: Int32Array = new Int32Array(TLB_ENTRIES);
+  /** The interpreter's view of each entry (see the module comment). */
+  readonly fast: Int32Array = new Int32Array(TLB_ENTRIES * FAST_STRIDE).fill(TLB_EMPTY);
+  /** ASID of each entry, or TLB_GLOBAL, TLB_BARE or TLB_EMPTY. */
+  readonly asid: Int32Array = new Int32Array(TLB_ENTRIES).fill(TLB_EMPTY);
   /** Leaf PTE bits 7:0, plus TLB_IO. */
   readonly perm: Uint16Array = new Uint16Array(TLB_ENTRIES);
   /** RAM-buffer offset minus virtual address, per entry (NaN for TLB_IO pages). */
@@ -88,6 +117,12 @@ export class Tlb {
   ): number {
     const i = tlbIndex(page);
     this.page[i] = page;
+    const f = i * FAST_STRIDE, ram = delta === delta;
+    this.fast[f + FAST_TAG_LO] = page | 0;
+    this.fast[f + FAST_TAG_HI] = Math.floor(page / 2 ** 32) | 0;
+    this.fast[f + FAST_LOAD] = ram && (perm & USER_LOAD) === USER_LOAD ? asid : TLB_EMPTY;
+    this.fast[f + FAST_STORE] = ram && (perm & USER_STORE) === USER_STORE ? asid : TLB_EMPTY;
+    this.fast[f + FAST_BASE] = ram ? delta + page : -1;
     this.asid[i] = asid;
     this.perm[i] = perm;
     this.delta[i] = delta;
@@ -99,6 +134,9 @@ export class Tlb {
   /** Empties one entry (a permission check failed on it: the caller walks again). */
   drop(i: number): void {
     this.page[i] = NaN;
+    this.asid[i] = TLB_EMPTY;
+    this.fast[i * FAST_STRIDE + FAST_LOAD] = TLB_EMPTY;
+    this.fast[i * FAST_STRIDE + FAST_STORE] = TLB_EMPTY;
   }
 
   /**
@@ -114,7 +152,7 @@ export class Tlb {
       const a = this.asid[i];
       if (asid !== undefined && (a === TLB_GLOBAL || a !== asid)) continue;
       if (va !== undefined && !covers(page, this.level[i], va)) continue;
-      this.page[i] = NaN;
+      this.drop(i);
       n++;
     }
     return n;
