@@ -15,7 +15,7 @@ import {
   SSTATUS_SUM,
 } from "./csr.ts";
 import { PRIV_S, PRIV_U } from "./hart_api.ts";
-import { PageTables, RAM_BASE, RW_KERNEL, RW_USER, Testbench } from "./testing.ts";
+import { PageTables, RAM_BASE, RW_KERNEL, RW_USER, RX_USER, Testbench } from "./testing.ts";
 
 function stopMessage(tb: Testbench): string {
   const stop = tb.machine.stopReason;
@@ -299,4 +299,74 @@ Deno.test("bad input: fetches from nothing, from a device, and from garbage page
       assert.equal(h.machine.messages.filter((m) => /emulator error/.test(m)).length, 0);
     }
   });
+});
+
+Deno.test("S-mode load and store reach devices through the bus", () => {
+  const tb = new Testbench();
+  const h = tb.harts[0];
+  const writes: string[] = [];
+  tb.machine.bus.map(0x1000_0000, 0x100, {
+    name: "regs",
+    read: (offset, size) => BigInt(offset * 16 + size),
+    write: (offset, size, value) => {
+      writes.push(`${offset}/${size}=${value}`);
+      return offset < 0x80; // the upper half refuses writes
+    },
+  });
+  h.priv = PRIV_S;
+  assert.equal(h.load(0x1000_0010n, 4), 0x104n);
+  h.store(0x1000_0008n, 8, 7n);
+  assert.deepEqual(writes, ["8/8=7"]);
+  assert.throws(
+    () => h.store(0x1000_0080n, 4, 1n),
+    (e: unknown) =>
+      e instanceof CpuFault && e.code === 7 && /regs\+0x80, or the device refused/.test(e.message),
+  );
+});
+
+Deno.test("the trap trace says why an access faulted, in words", () => {
+  const tb = new Testbench();
+  tb.machine.trace.enable("trap");
+  const pt = new PageTables(tb, 3, RAM_BASE + 0x8_0000);
+  pt.map(0x1000, RAM_BASE, RX_USER);
+  tb.load(`ld a0, 0(a1)`, 0x1000, RAM_BASE);
+  const h = tb.enterUser(0, 0x1000, pt.satp());
+  h.x[11] = 0x5000n;
+  tb.run();
+  const records = tb.machine.trace.events.filter((e) => e.kind === "trap").map((e) => e.data);
+  assert.match(
+    String(records[0].why),
+    /Sv39 walk for U-mode load at 0x5000: level-0 PTE at 0x8008_2028 = 0x0 is not valid/,
+  );
+  assert.equal(records[1].cause, "load page fault");
+  assert.equal(records[1].stval, "0x5000");
+});
+
+Deno.test("two harts racing on an AMO give the same run for the same seed", () => {
+  const run = (seed: number) => {
+    const tb = new Testbench({ harts: 2, seed, quantumMinNs: 50, quantumMaxNs: 300 });
+    const code = tb.load(`
+        li t0, 2000
+      1: amoadd.d a0, t1, (s0)   # a0 = the counter before this hart's add
+        sd a0, 0(s1)              # remember the last value seen
+        addi t0, t0, -1
+        bnez t0, 1b
+        ebreak`);
+    tb.onTrap = (_t, h) => h.stop();
+    for (const [i, slot] of [[0, 8], [1, 16]]) {
+      const h = tb.enterUser(i, code.entry);
+      h.x[6] = BigInt(i + 1); // t1: hart 0 adds 1, hart 1 adds 2
+      h.x[8] = BigInt(RAM_BASE + 0x8000);
+      h.x[9] = BigInt(RAM_BASE + 0x8000 + slot);
+    }
+    tb.run();
+    return [
+      tb.read(RAM_BASE + 0x8000, 8),
+      tb.read(RAM_BASE + 0x8008, 8),
+      tb.read(RAM_BASE + 0x8010, 8),
+    ];
+  };
+  const a = run(5);
+  assert.equal(a[0], 6000n, "every add happened once");
+  assert.deepEqual(run(5), a);
 });

@@ -245,7 +245,9 @@ export function runUser(h: RiscvHart, untilNs: number): void {
           (po & ((1 << (f3 & 3)) - 1)) === 0
         ) {
           const ro = fast[f + 4] + po;
-          if (rd !== 0) {
+          if (f3 === 3) { // ld, the most common: no second dispatch
+            if (rd !== 0) x[rd] = i64[ro >> 3];
+          } else if (rd !== 0) {
             const r = 2 * rd;
             switch (f3) {
               case 0:
@@ -302,18 +304,11 @@ export function runUser(h: RiscvHart, untilNs: number): void {
           (po & ((1 << f3) - 1)) === 0
         ) {
           const ro = fast[f + 4] + po;
-          switch (f3) {
-            case 0:
-              u8[ro] = xi[2 * rs2];
-              break;
-            case 1:
-              u16[ro >> 1] = xi[2 * rs2];
-              break;
-            case 2:
-              i32[ro >> 2] = xi[2 * rs2];
-              break;
-            default:
-              i64[ro >> 3] = x[rs2];
+          if (f3 === 3) i64[ro >> 3] = x[rs2]; // sd
+          else {
+            if (f3 === 2) i32[ro >> 2] = xi[2 * rs2];
+            else if (f3 === 1) u16[ro >> 1] = xi[2 * rs2];
+            else u8[ro] = xi[2 * rs2];
           }
           if (resv.active !== 0) resv.storeHit(ro, hartIndex);
           off += ilen;
