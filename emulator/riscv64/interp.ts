@@ -70,6 +70,11 @@ export function runUser(h: RiscvHart, untilNs: number): void {
   // [pStart, pEnd) are the offsets of the fetch page where an instruction fits whole.
   // off = -1 means "not on the fetch page": the pc is then farPc.
   let off = -1, farPc = h.vpc, pcDelta = 0, pStart = 0, pEnd = 0;
+  // The last pages loaded from and stored to, copied from the data TLB: a translation
+  // cannot change while this loop runs (sfence.vma and satp are the kernel's, which runs
+  // only after the loop has returned), so the copies stay valid until it returns. A low
+  // half of 1 matches no page.
+  let loadLo = 1, loadHi = 0, loadBase = 0, storeLo = 1, storeHi = 0, storeBase = 0;
   if (h.fetchBase === h.fetchBase) {
     const po = h.vpc - h.fetchBase;
     pStart = h.fetchOff | 0;
@@ -239,12 +244,19 @@ export function runUser(h: RiscvHart, untilNs: number): void {
         const xl = xi[2 * rs1], lo = (xl + imm) | 0, po = lo & 4095;
         const hi = (xi[2 * rs1 + 1] + (imm >> 31) + (((xl & imm) | ((xl | imm) & ~lo)) >>> 31)) |
           0;
-        const f = ((lo >>> 12) & tlbMask) << 3; // the entry, times FAST_STRIDE
-        if (
-          fast[f] === (lo & -4096) && fast[f + 1] === hi && fast[f + 2] === asid &&
-          (po & ((1 << (f3 & 3)) - 1)) === 0
-        ) {
-          const ro = fast[f + 4] + po;
+        const page = lo & -4096;
+        let base = -1; // the page's RAM offset, if the fast path may use it
+        if (page === loadLo && hi === loadHi) base = loadBase; // the last page loaded from
+        else {
+          const f = ((lo >>> 12) & tlbMask) << 3; // the entry, times FAST_STRIDE
+          if (fast[f] === page && fast[f + 1] === hi && fast[f + 2] === asid) {
+            loadLo = page;
+            loadHi = hi;
+            base = loadBase = fast[f + 4];
+          }
+        }
+        if (base >= 0 && (po & ((1 << (f3 & 3)) - 1)) === 0) {
+          const ro = base + po;
           if (f3 === 3) { // ld, the most common: no second dispatch
             if (rd !== 0) x[rd] = i64[ro >> 3];
           } else if (rd !== 0) {
@@ -298,12 +310,19 @@ export function runUser(h: RiscvHart, untilNs: number): void {
         const xl = xi[2 * rs1], lo = (xl + imm) | 0, po = lo & 4095;
         const hi = (xi[2 * rs1 + 1] + (imm >> 31) + (((xl & imm) | ((xl | imm) & ~lo)) >>> 31)) |
           0;
-        const f = ((lo >>> 12) & tlbMask) << 3;
-        if (
-          fast[f] === (lo & -4096) && fast[f + 1] === hi && fast[f + 3] === asid &&
-          (po & ((1 << f3) - 1)) === 0
-        ) {
-          const ro = fast[f + 4] + po;
+        const page = lo & -4096;
+        let base = -1; // the page's RAM offset, if the fast path may use it
+        if (page === storeLo && hi === storeHi) base = storeBase; // the last page stored to
+        else {
+          const f = ((lo >>> 12) & tlbMask) << 3;
+          if (fast[f] === page && fast[f + 1] === hi && fast[f + 3] === asid) {
+            storeLo = page;
+            storeHi = hi;
+            base = storeBase = fast[f + 4];
+          }
+        }
+        if (base >= 0 && (po & ((1 << f3) - 1)) === 0) {
+          const ro = base + po;
           if (f3 === 3) i64[ro >> 3] = x[rs2]; // sd
           else {
             if (f3 === 2) i32[ro >> 2] = xi[2 * rs2];
