@@ -48,6 +48,7 @@ import {
   CSR_STVEC,
   CSR_TIME,
   NS_PER_TICK,
+  SATP_MODE_SHIFT,
   SCOUNTEREN_CY,
   SCOUNTEREN_IR,
   SCOUNTEREN_TM,
@@ -172,7 +173,7 @@ export function csrWrite(h: RiscvHart, csr: number, value: bigint, priv: number)
       h.setStimecmp(v);
       return true;
     case CSR_SATP: {
-      const mode = Number(v >> 60n);
+      const mode = Number(v >> SATP_MODE_SHIFT);
       const levels = levelsOf(mode);
       if (mode !== 0 && levels === 0) return true; // unsupported MODE: the write is ignored
       h.setSatp(v, levels);

@@ -49,7 +49,9 @@ import {
   IRQ_S_SOFT,
   IRQ_S_TIMER,
   NS_PER_TICK,
+  SATP_ASID_SHIFT,
   SATP_MODE_BARE,
+  SATP_PPN_MASK,
   SCOUNTEREN_CY,
   SCOUNTEREN_IR,
   SCOUNTEREN_TM,
@@ -354,8 +356,8 @@ export class RiscvHart implements Hart {
   setSatp(value: bigint, levels: number): void {
     this.satp = value;
     this.satpLevels = levels;
-    this.satpAsid = Number((value >> 44n) & 0xffffn);
-    this.satpPpn = Number(value & ((1n << 44n) - 1n));
+    this.satpAsid = Number((value >> SATP_ASID_SHIFT) & 0xffffn);
+    this.satpPpn = Number(value & SATP_PPN_MASK);
     this.tlbAsid = levels === 0 ? TLB_BARE : this.satpAsid;
     this.tlbGlobal = levels === 0 ? TLB_BARE : TLB_GLOBAL;
     this.fetchBase = NaN;

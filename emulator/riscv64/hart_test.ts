@@ -370,3 +370,27 @@ Deno.test("two harts racing on an AMO give the same run for the same seed", () =
   assert.equal(a[0], 6000n, "every add happened once");
   assert.deepEqual(run(5), a);
 });
+
+Deno.test("RAM beyond the first 2 GiB of the buffer runs through the slow paths, correctly", () => {
+  const tb = new Testbench({ memory: 3 * 2 ** 30 });
+  const high = RAM_BASE + 0xa000_0000; // 2.5 GiB into the buffer
+  const code = tb.load(
+    `
+      li t0, 100
+    1: ld t1, 0(a0)
+      addi t1, t1, 3
+      sd t1, 0(a0)
+      addi t0, t0, -1
+      bnez t0, 1b
+      c.ebreak`,
+    high,
+    high,
+    true,
+  );
+  const h = tb.enterUser(0, code.entry);
+  h.x[10] = BigInt(high + 0x1000);
+  tb.run();
+  assert.equal(tb.traps[0]?.code, 3);
+  assert.equal(tb.read(high + 0x1000, 8), 300n);
+  assert.equal(h.fetchBase !== h.fetchBase, true, "that code is never on a fast fetch page");
+});
