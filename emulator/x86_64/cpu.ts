@@ -269,7 +269,7 @@ export class X86Processor implements X86Cpu {
   /** The user loop runs while its count is below this; set to 0 to make it return. */
   loopBudget = 0;
   /** The virtual address and RAM offset of the code page the user loop last entered. */
-  codePageVa = 0;
+  codePageVa = -(2 ** 30);
   /** See {@link codePageVa}. */
   codeFrameOff = 0;
   /** The vector, error code (-1: none) of the fault being raised. */
@@ -735,53 +735,55 @@ export class X86Processor implements X86Cpu {
     return o >= 0 ? this.dv.getUint16(o, true) : Number(this.mmioRead(-o - 1, 2));
   }
 
+  /** Whether the TLB holds `va`'s page for the current PCID with the `need` permissions. */
+  #hit(va: number, need: number): number {
+    const vpn = Math.floor(va / 4096);
+    const s = vpn & 1023;
+    const t = this.tlbTag[s];
+    return this.tlbVpn[s] === vpn && (t === this.pcid || t === -1) &&
+        (this.tlbPerm[s] & need) === need
+      ? s
+      : -1;
+  }
+
   /** Loads 4 bytes (as an int32). */
   ld32(va: number, acc = ACC_READ): number {
     if ((va & 0xfff) <= 0xffc) {
-      const vpn = Math.floor(va / 4096);
-      const s = vpn & 1023;
-      const t = this.tlbTag[s];
-      const need = acc === ACC_READ ? this.needR : this.needW;
-      if (
-        this.tlbVpn[s] === vpn && (t === this.pcid || t === -1) && (this.tlbPerm[s] & need) === need
-      ) {
-        return this.dv.getInt32(this.tlbOff[s] + (va & 0xfff), true);
-      }
-      const o = this.xlateSlow(va, acc);
-      return o >= 0 ? this.dv.getInt32(o, true) : Number(this.mmioRead(-o - 1, 4)) | 0;
+      const s = this.#hit(va, acc === ACC_READ ? this.needR : this.needW);
+      if (s >= 0) return this.dv.getInt32(this.tlbOff[s] + (va & 0xfff), true);
     }
-    return Number(this.ldSplit(va, 4, acc)) | 0;
+    return this.#ld32Slow(va, acc);
+  }
+
+  #ld32Slow(va: number, acc: number): number {
+    if ((va & 0xfff) > 0xffc) return Number(this.ldSplit(va, 4, acc)) | 0;
+    const o = this.xlateSlow(va, acc);
+    return o >= 0 ? this.dv.getInt32(o, true) : Number(this.mmioRead(-o - 1, 4)) | 0;
   }
 
   /** Loads 8 bytes into r32[k], r32[k+1] (k even: a register's halves, or a scratch slot). */
   ld64(va: number, k: number, acc = ACC_READ): void {
-    const r = this.r32;
     if ((va & 0xfff) <= 0xff8) {
-      const vpn = Math.floor(va / 4096);
-      const s = vpn & 1023;
-      const t = this.tlbTag[s];
-      const need = acc === ACC_READ ? this.needR : this.needW;
-      let o: number;
-      if (
-        this.tlbVpn[s] === vpn && (t === this.pcid || t === -1) && (this.tlbPerm[s] & need) === need
-      ) {
-        o = this.tlbOff[s] + (va & 0xfff);
-      } else {
-        o = this.xlateSlow(va, acc);
-        if (o < 0) {
-          const v = this.mmioRead(-o - 1, 8);
-          r[k] = Number(v & 0xffff_ffffn) | 0;
-          r[k + 1] = Number(v >> 32n) | 0;
-          return;
-        }
+      const s = this.#hit(va, acc === ACC_READ ? this.needR : this.needW);
+      if (s >= 0) {
+        const o = this.tlbOff[s] + (va & 0xfff);
+        this.r32[k] = this.dv.getInt32(o, true);
+        this.r32[k + 1] = this.dv.getInt32(o + 4, true);
+        return;
       }
-      r[k] = this.dv.getInt32(o, true);
-      r[k + 1] = this.dv.getInt32(o + 4, true);
-      return;
     }
-    const v = this.ldSplit(va, 8, acc);
-    r[k] = Number(v & 0xffff_ffffn) | 0;
-    r[k + 1] = Number(v >> 32n) | 0;
+    this.#ld64Slow(va, k, acc);
+  }
+
+  #ld64Slow(va: number, k: number, acc: number): void {
+    let v: bigint;
+    if ((va & 0xfff) > 0xff8) v = this.ldSplit(va, 8, acc);
+    else {
+      const o = this.xlateSlow(va, acc);
+      v = o >= 0 ? this.dv.getBigUint64(o, true) : this.mmioRead(-o - 1, 8);
+    }
+    this.r32[k] = Number(v & 0xffff_ffffn) | 0;
+    this.r32[k + 1] = Number(v >> 32n) | 0;
   }
 
   /** Stores 1 byte. */
@@ -802,48 +804,36 @@ export class X86Processor implements X86Cpu {
   /** Stores 4 bytes. */
   st32(va: number, v: number): void {
     if ((va & 0xfff) <= 0xffc) {
-      const vpn = Math.floor(va / 4096);
-      const s = vpn & 1023;
-      const t = this.tlbTag[s];
-      const need = this.needW;
-      if (
-        this.tlbVpn[s] === vpn && (t === this.pcid || t === -1) && (this.tlbPerm[s] & need) === need
-      ) {
+      const s = this.#hit(va, this.needW);
+      if (s >= 0) {
         this.dv.setInt32(this.tlbOff[s] + (va & 0xfff), v, true);
         return;
       }
-      const o = this.xlateSlow(va, ACC_WRITE);
-      if (o >= 0) this.dv.setInt32(o, v, true);
-      else this.mmioWrite(-o - 1, 4, BigInt(v >>> 0));
-      return;
     }
-    this.stSplit(va, 4, BigInt(v >>> 0));
+    this.#st64Slow(va, 4, BigInt(v >>> 0));
   }
 
   /** Stores 8 bytes given as int32 halves. */
   st64(va: number, lo: number, hi: number): void {
     if ((va & 0xfff) <= 0xff8) {
-      const vpn = Math.floor(va / 4096);
-      const s = vpn & 1023;
-      const t = this.tlbTag[s];
-      const need = this.needW;
-      let o: number;
-      if (
-        this.tlbVpn[s] === vpn && (t === this.pcid || t === -1) && (this.tlbPerm[s] & need) === need
-      ) {
-        o = this.tlbOff[s] + (va & 0xfff);
-      } else {
-        o = this.xlateSlow(va, ACC_WRITE);
-        if (o < 0) {
-          this.mmioWrite(-o - 1, 8, (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0));
-          return;
-        }
+      const s = this.#hit(va, this.needW);
+      if (s >= 0) {
+        const o = this.tlbOff[s] + (va & 0xfff);
+        this.dv.setInt32(o, lo, true);
+        this.dv.setInt32(o + 4, hi, true);
+        return;
       }
-      this.dv.setInt32(o, lo, true);
-      this.dv.setInt32(o + 4, hi, true);
-      return;
     }
-    this.stSplit(va, 8, (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0));
+    this.#st64Slow(va, 8, (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0));
+  }
+
+  /** The miss, page-crossing and device side of st32 and st64. */
+  #st64Slow(va: number, size: number, v: bigint): void {
+    if ((va & 0xfff) > 4096 - size) return this.stSplit(va, size, v);
+    const o = this.xlateSlow(va, ACC_WRITE);
+    if (o < 0) return this.mmioWrite(-o - 1, size, v);
+    if (size === 4) this.dv.setUint32(o, Number(v), true);
+    else this.dv.setBigUint64(o, v, true);
   }
 
   /** Loads `size` bytes as an unsigned bigint (any size, any alignment). */
@@ -927,27 +917,43 @@ export class X86Processor implements X86Cpu {
 
   // ---- instruction fetch -------------------------------------------------------------------
 
-  /** Enters the code page of `ip`: translates it for execution; returns its decoded page. */
-  codePage(ip: number): CodePage {
-    const o = this.xlate(ip, ACC_EXEC);
-    if (o < 0) {
-      this.machineCheck(
-        `instruction fetch from physical ${hex(-o - 1)} (${this.bus.describe(-o - 1)}): ` +
-          `code can only run from RAM`,
-      );
-    }
-    const pageOff = ip & 0xfff;
-    this.codePageVa = ip - pageOff;
-    this.codeFrameOff = o - pageOff;
-    return this.icache.page(this.codeFrameOff);
-  }
+  /** The decoded-instruction page the interpreter loop is in (see `lookup`). */
+  codePageArr: CodePage = [];
 
-  /** The decoded instruction at `ip` (page offset `off` of the current code page). */
-  fetch(ip: number, page: CodePage, off: number): Insn {
+  /**
+   * The interpreter loop's miss path: the decoded instruction at `ip`, entering its code
+   * page if it is not the current one (`codePageArr`, `codePageVa`), checking a cached
+   * decoding made in an earlier epoch against memory, and decoding when there is none.
+   * One function on purpose: the loop's hot path stays small.
+   */
+  lookup(ip: number): Insn {
+    let off = ip - this.codePageVa;
+    if (off < 0 || off >= 4096 || this.codePageArr.length === 0) {
+      // Enter the page: translate for execution (a #PF here has I/D set).
+      const o = this.xlate(ip, ACC_EXEC);
+      if (o < 0) {
+        this.machineCheck(
+          `instruction fetch from physical ${hex(-o - 1)} (${this.bus.describe(-o - 1)}): ` +
+            `code can only run from RAM`,
+        );
+      }
+      off = ip & 0xfff;
+      this.codePageVa = ip - off;
+      this.codeFrameOff = o - off;
+      this.codePageArr = this.icache.page(this.codeFrameOff);
+    }
+    const page = this.codePageArr;
     const at = this.codeFrameOff + off;
     let i = page[off];
     if (i !== undefined) {
-      if (this.#sameBytes(i, at)) {
+      // Decoded in an earlier epoch: still the same bytes?
+      const n = i.len, u8 = this.u8;
+      let same = true;
+      for (let k = 0; k < n && same; k++) {
+        const w = k < 4 ? i.b0 : k < 8 ? i.b1 : k < 12 ? i.b2 : i.b3;
+        same = ((w >>> (8 * (k & 3))) & 0xff) === u8[at + k];
+      }
+      if (same) {
         i.epoch = this.epoch;
         return i;
       }
@@ -969,12 +975,6 @@ export class X86Processor implements X86Cpu {
     let w = 0;
     for (let j = 3; j >= 0; j--) w = (w << 8) | (k + j < len ? this.u8[at + k + j] : 0);
     return w;
-  }
-
-  #sameBytes(i: Insn, at: number): boolean {
-    const n = i.len;
-    return this.#word(at, 0, n) === i.b0 && (n <= 4 || this.#word(at, 4, n) === i.b1) &&
-      (n <= 8 || this.#word(at, 8, n) === i.b2) && (n <= 12 || this.#word(at, 12, n) === i.b3);
   }
 
   /** Decodes an instruction that continues on the next page (never cached). */

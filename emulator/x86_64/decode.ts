@@ -17,6 +17,10 @@
 
 import {
   BASE_RIP,
+  EA_BASE,
+  EA_BASE_INDEX,
+  EA_OTHER,
+  EA_RIP,
   Insn,
   OP_ALU_EG,
   OP_ALU_EI,
@@ -180,6 +184,13 @@ export function decode(bytes: Uint8Array, at: number, end: number, out: Insn): n
     return out.len;
   }
   out.len = pos - at;
+  out.eaKind = out.seg >= 0 || (out.pfx & PFX_ADDR32) || out.base < 0
+    ? EA_OTHER
+    : out.base === BASE_RIP
+    ? EA_RIP
+    : out.index < 0
+    ? EA_BASE
+    : EA_BASE_INDEX;
   specialize(out);
   return out.len;
 }
@@ -196,6 +207,7 @@ function reset(i: Insn): void {
   i.disp = 0;
   i.seg = -1;
   i.stack = false;
+  i.eaKind = EA_OTHER;
   i.pfx = 0;
   i.imm = 0;
   i.imm2 = 0;

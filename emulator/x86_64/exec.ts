@@ -34,6 +34,9 @@ import {
 import type { CodePage } from "./icache.ts";
 import {
   BASE_RIP,
+  EA_BASE,
+  EA_BASE_INDEX,
+  EA_RIP,
   type Insn,
   OP_ALU_RI,
   OP_ALU_RM,
@@ -70,192 +73,9 @@ const NO_PAGE: CodePage = [];
  * ring 3, or something needs the run loop's attention. Returns the instructions executed.
  */
 export function runUser(cpu: X86Processor): number {
-  const r = cpu.r32;
-  const lf = cpu.lf;
-  let n = 0;
-  let page = NO_PAGE;
-  let pageVa = 2 ** 60;
+  cpu.icount = 0;
   try {
-    while (n < cpu.loopBudget) {
-      const ip = cpu.ip;
-      let off = ip - pageVa;
-      if (off < 0 || off >= 4096) {
-        page = cpu.codePage(ip);
-        pageVa = cpu.codePageVa;
-        off = ip - pageVa;
-      }
-      let i = page[off];
-      if (i === undefined || i.epoch !== cpu.epoch) i = cpu.fetch(ip, page, off);
-      cpu.icount = ++n;
-      const next = ip + i.len;
-      switch (i.op) {
-        case OP_MOV_RR: {
-          const d = i.rm << 1, s = i.reg << 1;
-          r[d] = r[s];
-          r[d + 1] = i.size === 8 ? r[s + 1] : 0;
-          cpu.ip = next;
-          break;
-        }
-        case OP_MOV_RI: {
-          const d = i.rm << 1;
-          r[d] = i.imm;
-          r[d + 1] = i.size === 8 ? i.imm2 : 0;
-          cpu.ip = next;
-          break;
-        }
-        case OP_LOAD: {
-          const va = ea(cpu, i);
-          const d = i.reg << 1;
-          if (i.size === 8) cpu.ld64(va, d);
-          else {
-            r[d] = cpu.ld32(va);
-            r[d + 1] = 0;
-          }
-          cpu.ip = next;
-          break;
-        }
-        case OP_STORE: {
-          const va = ea(cpu, i);
-          const s = i.reg << 1;
-          if (i.size === 8) cpu.st64(va, r[s], r[s + 1]);
-          else cpu.st32(va, r[s]);
-          cpu.ip = next;
-          break;
-        }
-        case OP_STORE_I: {
-          const va = ea(cpu, i);
-          if (i.size === 8) cpu.st64(va, i.imm, i.imm2);
-          else cpu.st32(va, i.imm);
-          cpu.ip = next;
-          break;
-        }
-        case OP_ALU_RR: {
-          const d = i.rm << 1, s = i.reg << 1;
-          if (i.size === 4) alu32(lf, r, d, i.sub, r[d], r[s]);
-          else alu64(lf, r, d, i.sub, r[d], r[d + 1], r[s], r[s + 1]);
-          cpu.ip = next;
-          break;
-        }
-        case OP_ALU_RI: {
-          const d = i.rm << 1;
-          if (i.size === 4) alu32(lf, r, d, i.sub, r[d], i.imm);
-          else alu64(lf, r, d, i.sub, r[d], r[d + 1], i.imm, i.imm < 0 ? -1 : 0);
-          cpu.ip = next;
-          break;
-        }
-        case OP_ALU_RM: {
-          const va = ea(cpu, i);
-          const d = i.reg << 1;
-          if (i.size === 4) alu32(lf, r, d, i.sub, r[d], cpu.ld32(va));
-          else {
-            cpu.ld64(va, SCRATCH);
-            alu64(lf, r, d, i.sub, r[d], r[d + 1], r[SCRATCH], r[SCRATCH + 1]);
-          }
-          cpu.ip = next;
-          break;
-        }
-        case OP_TEST_RR: {
-          const d = i.rm << 1, s = i.reg << 1;
-          if (i.size === 4) lf.set(LF_LOGIC, 4, r[d] & r[s], 0, 0);
-          else lf.set64(LF_LOGIC, r[d] & r[s], r[d + 1] & r[s + 1], 0, 0, 0, 0);
-          cpu.ip = next;
-          break;
-        }
-        case OP_INCDEC_R: {
-          const d = i.rm << 1;
-          const cf = lf.cf();
-          const kind = i.sub === 0 ? LF_INC : LF_DEC;
-          const a = r[d];
-          if (i.size === 4) {
-            const v = i.sub === 0 ? (a + 1) | 0 : (a - 1) | 0;
-            lf.set(kind, 4, v, a, 1);
-            r[d] = v;
-            r[d + 1] = 0;
-          } else {
-            const ah = r[d + 1];
-            const lo = i.sub === 0 ? (a + 1) | 0 : (a - 1) | 0;
-            const hi = i.sub === 0 ? (lo === 0 ? (ah + 1) | 0 : ah) : (a === 0 ? (ah - 1) | 0 : ah);
-            lf.set64(kind, lo, hi, a, ah, 1, 0);
-            r[d] = lo;
-            r[d + 1] = hi;
-          }
-          lf.aux = cf;
-          cpu.ip = next;
-          break;
-        }
-        case OP_LEA_R:
-          lea(cpu, i);
-          cpu.ip = next;
-          break;
-        case OP_PUSH_R: {
-          const s = i.rm << 1;
-          const sp = rsp(cpu) - 8;
-          cpu.st64(sp, r[s], r[s + 1]);
-          setRsp(r, sp);
-          cpu.ip = next;
-          break;
-        }
-        case OP_POP_R: {
-          const sp = rsp(cpu);
-          cpu.ld64(sp, SCRATCH);
-          setRsp(r, sp + 8);
-          const d = i.rm << 1;
-          r[d] = r[SCRATCH];
-          r[d + 1] = r[SCRATCH + 1];
-          cpu.ip = next;
-          break;
-        }
-        case OP_CALL_REL: {
-          const target = branchTarget(cpu, next + i.imm);
-          const sp = rsp(cpu) - 8;
-          cpu.st64(sp, next | 0, Math.floor(next / 4294967296));
-          setRsp(r, sp);
-          cpu.ip = target;
-          break;
-        }
-        case OP_RET: {
-          const sp = rsp(cpu);
-          cpu.ld64(sp, SCRATCH);
-          const target = branchTarget(cpu, r[SCRATCH + 1] * 4294967296 + (r[SCRATCH] >>> 0));
-          setRsp(r, sp + 8 + i.imm);
-          cpu.ip = target;
-          break;
-        }
-        case OP_JMP_REL:
-          cpu.ip = branchTarget(cpu, next + i.imm);
-          break;
-        case OP_JCC:
-          cpu.ip = lf.cond(i.sub) ? branchTarget(cpu, next + i.imm) : next;
-          break;
-        case OP_MOVZX_B: {
-          const d = i.reg << 1;
-          let v: number;
-          if (i.rm >= 0) {
-            const b = i.rm;
-            v = b < 16 ? cpu.r8[b << 3] : cpu.r8[((b - 16) << 3) + 1];
-          } else {
-            v = cpu.ld8(ea(cpu, i));
-          }
-          r[d] = v;
-          r[d + 1] = 0;
-          cpu.ip = next;
-          break;
-        }
-        case OP_SHIFT_RI:
-          shiftImm(lf, r, i);
-          cpu.ip = next;
-          break;
-        case OP_NOP:
-          cpu.ip = next;
-          break;
-        case OP_STRING:
-          n += execString(cpu, i, next, cpu.loopBudget - n);
-          cpu.icount = n;
-          break;
-        default:
-          if (execOp(cpu, i, ip, next)) return n;
-      }
-    }
+    return interpret(cpu);
   } catch (e) {
     if (e === FAULT) {
       try {
@@ -266,8 +86,397 @@ export function runUser(cpu: X86Processor): number {
     } else if (e !== STOPPED) {
       throw e;
     }
+    return cpu.icount;
   }
+}
+
+/**
+ * The loop itself, without a try/catch (a fault unwinds out of it to `runUser`, which
+ * reads the count from `cpu.icount` and RIP from `cpu.ip`).
+ */
+function interpret(cpu: X86Processor): number {
+  const r = cpu.r32;
+  const lf = cpu.lf;
+  const lv = lf.v;
+  let n = 0;
+  let page = NO_PAGE;
+  // Not a page address: the first instruction always looks its page up. (A small integer
+  // keeps `ip - pageVa` in int32 arithmetic for code below 2^30.)
+  let pageVa = -(2 ** 30);
+  let ip = cpu.ip;
+  // Translations may have changed since the last call (a CR3 write, INVLPG): enter the
+  // code page afresh.
+  cpu.codePageArr = NO_PAGE;
+  // None of these changes while the loop runs: the epoch changes between calls (a new
+  // quantum, a kernel entry), the PCID and the access permissions with CR3, CR0.WP and
+  // the CPL, which the loop never changes without returning.
+  const epoch = cpu.epoch;
+  const pcid = cpu.pcid, needR = cpu.needR, needW = cpu.needW;
+  const tlbVpn = cpu.tlbVpn, tlbTag = cpu.tlbTag, tlbPerm = cpu.tlbPerm, tlbOff = cpu.tlbOff;
+  const dv = cpu.dv;
+  let prev: Insn | undefined = undefined;
+  let prevNext = NaN;
+  while (n < cpu.loopBudget) {
+    // Straight on from the previous instruction: follow its link. Otherwise look the
+    // instruction up in the page (and link it, when it follows the previous one).
+    let i: Insn | undefined = ip === prevNext ? prev!.fall : undefined;
+    if (i === undefined || i.epoch !== epoch) {
+      const off = ip - pageVa;
+      i = off >= 0 && off < 4096 ? page[off | 0] : undefined;
+      if (i === undefined || i.epoch !== epoch) {
+        i = cpu.lookup(ip);
+        page = cpu.codePageArr;
+        pageVa = cpu.codePageVa;
+      }
+      if (ip === prevNext && ip - pageVa >= prev!.len) prev!.fall = i;
+    }
+    prev = i;
+    // The architectural RIP stays at this instruction until it completes, so a fault
+    // anywhere below is reported here.
+    cpu.ip = ip;
+    cpu.icount = ++n;
+    const next = ip + i.len;
+    prevNext = next;
+    switch (i.op) {
+      case 120 satisfies typeof OP_MOV_RR: {
+        const d = i.rm << 1, s = i.reg << 1;
+        r[d] = r[s];
+        r[d + 1] = i.size === 8 ? r[s + 1] : 0;
+        ip = next;
+        break;
+      }
+      case 121 satisfies typeof OP_MOV_RI: {
+        const d = i.rm << 1;
+        r[d] = i.imm;
+        r[d + 1] = i.size === 8 ? i.imm2 : 0;
+        ip = next;
+        break;
+      }
+      case 122 satisfies typeof OP_LOAD:
+      case 123 satisfies typeof OP_STORE: {
+        // MOV r, [m] and MOV [m], r at 32 and 64 bits, with the address and the TLB
+        // probe written out; anything unusual (a wide register, a segment override, a
+        // TLB miss, a page-crossing or device access) takes the general path.
+        let va = NaN;
+        switch (i.eaKind) {
+          case 0 satisfies typeof EA_BASE: {
+            const b = i.base << 1, h = r[b + 1];
+            if (((h + 0x8000) >>> 16) === 0) va = h * 4294967296 + (r[b] >>> 0) + i.disp;
+            break;
+          }
+          case 1 satisfies typeof EA_BASE_INDEX: {
+            const b = i.base << 1, x = i.index << 1, hb = r[b + 1], hx = r[x + 1];
+            if ((((hb + 0x8000) | (hx + 0x8000)) >>> 16) === 0) {
+              va = hb * 4294967296 + (r[b] >>> 0) +
+                (hx * 4294967296 + (r[x] >>> 0)) * i.scale + i.disp;
+            }
+            break;
+          }
+          case 2 satisfies typeof EA_RIP:
+            va = next + i.disp;
+        }
+        if (!(va >= -CANON && va < CANON)) va = ea(cpu, i);
+        const g = i.reg << 1;
+        const load = i.op === 122;
+        const need = load ? needR : needW;
+        const vpn = Math.floor(va / 4096);
+        const slot = vpn & 1023;
+        const tag = tlbTag[slot];
+        const po = va & 0xfff;
+        if (
+          tlbVpn[slot] === vpn && (tag === pcid || tag === -1) &&
+          (tlbPerm[slot] & need) === need && po <= 0xff8
+        ) {
+          const o = tlbOff[slot] + po;
+          if (load) {
+            r[g] = dv.getInt32(o, true);
+            r[g + 1] = i.size === 8 ? dv.getInt32(o + 4, true) : 0;
+          } else {
+            dv.setInt32(o, r[g], true);
+            if (i.size === 8) dv.setInt32(o + 4, r[g + 1], true);
+          }
+        } else if (load) {
+          if (i.size === 8) cpu.ld64(va, g);
+          else {
+            r[g] = cpu.ld32(va);
+            r[g + 1] = 0;
+          }
+        } else if (i.size === 8) cpu.st64(va, r[g], r[g + 1]);
+        else cpu.st32(va, r[g]);
+        ip = next;
+        break;
+      }
+      case 134 satisfies typeof OP_STORE_I: {
+        const va = ea(cpu, i);
+        if (i.size === 8) cpu.st64(va, i.imm, i.imm2);
+        else cpu.st32(va, i.imm);
+        ip = next;
+        break;
+      }
+      case 124 satisfies typeof OP_ALU_RR:
+      case 125 satisfies typeof OP_ALU_RI: {
+        // The register-register and register-immediate ALU forms, written out so that
+        // nothing is called: add, sub, cmp, and, or, xor at 32 and 64 bits.
+        const d = i.rm << 1;
+        const rr = i.op === 124;
+        const bl = rr ? r[i.reg << 1] : i.imm;
+        const al = r[d];
+        const kind = i.sub;
+        if (i.size === 4) {
+          let v: number;
+          switch (kind) {
+            case 0: // add
+              v = (al + bl) | 0;
+              lf.op = LF_ADD;
+              break;
+            case 5: // sub
+            case 7: // cmp
+              v = (al - bl) | 0;
+              lf.op = LF_SUB;
+              break;
+            case 1: // or
+              v = al | bl;
+              lf.op = LF_LOGIC;
+              break;
+            case 4: // and
+              v = al & bl;
+              lf.op = LF_LOGIC;
+              break;
+            case 6: // xor
+              v = al ^ bl;
+              lf.op = LF_LOGIC;
+              break;
+            default:
+              alu32(lf, r, d, kind, al, bl);
+              ip = next;
+              continue;
+          }
+          lf.size = 4;
+          lv[0] = v;
+          lv[2] = al;
+          lv[4] = bl;
+          if (kind !== 7) {
+            r[d] = v;
+            r[d + 1] = 0;
+          }
+        } else {
+          const ah = r[d + 1];
+          const bh = rr ? r[(i.reg << 1) + 1] : bl < 0 ? -1 : 0;
+          let lo: number, hi: number;
+          switch (kind) {
+            case 0: { // add
+              const sum = (al >>> 0) + (bl >>> 0);
+              lo = sum | 0;
+              hi = (ah + bh + (sum > 0xffff_ffff ? 1 : 0)) | 0;
+              lf.op = LF_ADD;
+              break;
+            }
+            case 5: // sub
+            case 7: { // cmp
+              const dif = (al >>> 0) - (bl >>> 0);
+              lo = dif | 0;
+              hi = (ah - bh - (dif < 0 ? 1 : 0)) | 0;
+              lf.op = LF_SUB;
+              break;
+            }
+            case 1: // or
+              lo = al | bl;
+              hi = ah | bh;
+              lf.op = LF_LOGIC;
+              break;
+            case 4: // and
+              lo = al & bl;
+              hi = ah & bh;
+              lf.op = LF_LOGIC;
+              break;
+            case 6: // xor
+              lo = al ^ bl;
+              hi = ah ^ bh;
+              lf.op = LF_LOGIC;
+              break;
+            default:
+              alu64(lf, r, d, kind, al, ah, bl, bh);
+              ip = next;
+              continue;
+          }
+          lf.size = 8;
+          lv[0] = lo;
+          lv[1] = hi;
+          lv[2] = al;
+          lv[3] = ah;
+          lv[4] = bl;
+          lv[5] = bh;
+          if (kind !== 7) {
+            r[d] = lo;
+            r[d + 1] = hi;
+          }
+        }
+        ip = next;
+        break;
+      }
+      case 126 satisfies typeof OP_ALU_RM: {
+        const va = ea(cpu, i);
+        const d = i.reg << 1;
+        if (i.size === 4) alu32(lf, r, d, i.sub, r[d], cpu.ld32(va));
+        else {
+          cpu.ld64(va, SCRATCH);
+          alu64(lf, r, d, i.sub, r[d], r[d + 1], r[SCRATCH], r[SCRATCH + 1]);
+        }
+        ip = next;
+        break;
+      }
+      case 127 satisfies typeof OP_TEST_RR: {
+        const d = i.rm << 1, s = i.reg << 1;
+        if (i.size === 4) lf.set(LF_LOGIC, 4, r[d] & r[s], 0, 0);
+        else lf.set64(LF_LOGIC, r[d] & r[s], r[d + 1] & r[s + 1], 0, 0, 0, 0);
+        ip = next;
+        break;
+      }
+      case 128 satisfies typeof OP_INCDEC_R:
+        incDec(lf, r, i);
+        ip = next;
+        break;
+      case 129 satisfies typeof OP_LEA_R:
+        lea(cpu, i);
+        ip = next;
+        break;
+      case 130 satisfies typeof OP_PUSH_R: {
+        const s = i.rm << 1;
+        const sp = rsp(cpu) - 8;
+        cpu.st64(sp, r[s], r[s + 1]);
+        setRsp(r, sp);
+        ip = next;
+        break;
+      }
+      case 131 satisfies typeof OP_POP_R: {
+        const sp = rsp(cpu);
+        cpu.ld64(sp, SCRATCH);
+        setRsp(r, sp + 8);
+        const d = i.rm << 1;
+        r[d] = r[SCRATCH];
+        r[d + 1] = r[SCRATCH + 1];
+        ip = next;
+        break;
+      }
+      case 80 satisfies typeof OP_CALL_REL: {
+        const target = branchTarget(cpu, next + i.imm);
+        const sp = rsp(cpu) - 8;
+        cpu.st64(sp, next | 0, Math.floor(next / 4294967296));
+        setRsp(r, sp);
+        ip = target;
+        break;
+      }
+      case 85 satisfies typeof OP_RET: {
+        const sp = rsp(cpu);
+        cpu.ld64(sp, SCRATCH);
+        const target = branchTarget(cpu, r[SCRATCH + 1] * 4294967296 + (r[SCRATCH] >>> 0));
+        setRsp(r, sp + 8 + i.imm);
+        ip = target;
+        break;
+      }
+      case 82 satisfies typeof OP_JMP_REL:
+        ip = branchTarget(cpu, next + i.imm);
+        break;
+      case 84 satisfies typeof OP_JCC: {
+        // After a 32-bit CMP or SUB (the usual case) the conditions are comparisons of
+        // the operands; everything else asks the lazy flags.
+        let t: boolean;
+        if (lf.op === LF_SUB && lf.size === 4) {
+          const a = lv[2], b = lv[4];
+          switch (i.sub) {
+            case 2: // b
+              t = a >>> 0 < b >>> 0;
+              break;
+            case 3: // ae
+              t = a >>> 0 >= b >>> 0;
+              break;
+            case 4: // e
+              t = a === b;
+              break;
+            case 5: // ne
+              t = a !== b;
+              break;
+            case 6: // be
+              t = a >>> 0 <= b >>> 0;
+              break;
+            case 7: // a
+              t = a >>> 0 > b >>> 0;
+              break;
+            case 12: // l
+              t = a < b;
+              break;
+            case 13: // ge
+              t = a >= b;
+              break;
+            case 14: // le
+              t = a <= b;
+              break;
+            case 15: // g
+              t = a > b;
+              break;
+            default:
+              t = lf.cond(i.sub);
+          }
+        } else {
+          t = lf.cond(i.sub);
+        }
+        ip = t ? branchTarget(cpu, next + i.imm) : next;
+        break;
+      }
+      case 132 satisfies typeof OP_MOVZX_B: {
+        const d = i.reg << 1;
+        let v: number;
+        if (i.rm >= 0) {
+          const b = i.rm;
+          v = b < 16 ? cpu.r8[b << 3] : cpu.r8[((b - 16) << 3) + 1];
+        } else {
+          v = cpu.ld8(ea(cpu, i));
+        }
+        r[d] = v;
+        r[d + 1] = 0;
+        ip = next;
+        break;
+      }
+      case 133 satisfies typeof OP_SHIFT_RI:
+        shiftImm(lf, r, i);
+        ip = next;
+        break;
+      case 4 satisfies typeof OP_NOP:
+        ip = next;
+        break;
+      case 90 satisfies typeof OP_STRING:
+        n += execString(cpu, i, next, cpu.loopBudget - n);
+        cpu.icount = n;
+        ip = cpu.ip;
+        break;
+      default:
+        if (execOp(cpu, i, ip, next)) return n;
+        ip = cpu.ip;
+    }
+  }
+  cpu.ip = ip;
   return n;
+}
+
+/** INC or DEC of a 32- or 64-bit register (CF is kept). */
+function incDec(lf: LazyFlags, r: Int32Array, i: Insn): void {
+  const d = i.rm << 1;
+  const cf = lf.cf();
+  const inc = i.sub === 0;
+  const a = r[d];
+  const lo = inc ? (a + 1) | 0 : (a - 1) | 0;
+  if (i.size === 4) {
+    lf.set(inc ? LF_INC : LF_DEC, 4, lo, a, 1);
+    r[d] = lo;
+    r[d + 1] = 0;
+  } else {
+    const ah = r[d + 1];
+    const hi = inc ? (lo === 0 ? (ah + 1) | 0 : ah) : (a === 0 ? (ah - 1) | 0 : ah);
+    lf.set64(inc ? LF_INC : LF_DEC, lo, hi, a, ah, 1, 0);
+    r[d] = lo;
+    r[d + 1] = hi;
+  }
+  lf.aux = cf;
 }
 
 /** The signed-number value of register `k` (exact when it is below 2^53 in magnitude). */
@@ -298,29 +507,31 @@ export function branchTarget(cpu: X86Processor, t: number): number {
 /**
  * The linear address of an instruction's memory operand: base + index * scale + disp, plus
  * the FS or GS base; #GP(0) (or #SS(0) for RSP/RBP-based operands) when not canonical.
+ * The common shapes are computed in float64, which is exact while the registers are
+ * below 2^47 in magnitude (as addresses are); anything else goes the exact BigInt way.
  */
 export function ea(cpu: X86Processor, i: Insn): number {
   const r = cpu.r32;
-  let va = i.disp;
-  let exact = (i.pfx & PFX_ADDR32) === 0;
-  const b = i.base;
-  if (b >= 0) {
-    if (b === BASE_RIP) va += cpu.ip + i.len;
-    else {
-      const h = r[(b << 1) + 1];
-      // A register beyond 2^48 in magnitude might lose bits in a float64: take the slow path.
-      if (((h + 0x10000) >>> 17) !== 0) exact = false;
-      va += h * 4294967296 + (r[b << 1] >>> 0);
+  let va: number;
+  switch (i.eaKind) {
+    case 0 satisfies typeof EA_BASE: {
+      const b = i.base << 1, h = r[b + 1];
+      if (((h + 0x8000) >>> 16) !== 0) return eaSlow(cpu, i);
+      va = h * 4294967296 + (r[b] >>> 0) + i.disp;
+      break;
     }
+    case 1 satisfies typeof EA_BASE_INDEX: {
+      const b = i.base << 1, x = i.index << 1, hb = r[b + 1], hx = r[x + 1];
+      if ((((hb + 0x8000) | (hx + 0x8000)) >>> 16) !== 0) return eaSlow(cpu, i);
+      va = hb * 4294967296 + (r[b] >>> 0) + (hx * 4294967296 + (r[x] >>> 0)) * i.scale + i.disp;
+      break;
+    }
+    case 2 satisfies typeof EA_RIP:
+      va = cpu.ip + i.len + i.disp;
+      break;
+    default:
+      return eaSlow(cpu, i);
   }
-  const x = i.index;
-  if (x >= 0) {
-    const h = r[(x << 1) + 1];
-    if (((h + 0x10000) >>> 17) !== 0) exact = false;
-    va += (h * 4294967296 + (r[x << 1] >>> 0)) * i.scale;
-  }
-  if (!exact) return eaSlow(cpu, i);
-  if (i.seg >= 0) va += i.seg === 4 ? cpu.fsBase : cpu.gsBase;
   if (va < -CANON || va >= CANON) cpu.nonCanonical(i.stack);
   return va;
 }
@@ -380,33 +591,33 @@ function alu32(lf: LazyFlags, r: Int32Array, d: number, kind: number, a: number,
       v = (a + b) | 0;
       lf.set(LF_ADD, 4, v, a, b);
       break;
-    case ALU_OR:
+    case 1 satisfies typeof ALU_OR:
       v = a | b;
       lf.set(LF_LOGIC, 4, v, 0, 0);
       break;
-    case ALU_ADC: {
+    case 2 satisfies typeof ALU_ADC: {
       const c = lf.cf() ? 1 : 0;
       v = (a + b + c) | 0;
       lf.set(LF_ADC, 4, v, a, b);
       lf.aux = c;
       break;
     }
-    case ALU_SBB: {
+    case 3 satisfies typeof ALU_SBB: {
       const c = lf.cf() ? 1 : 0;
       v = (a - b - c) | 0;
       lf.set(LF_SBB, 4, v, a, b);
       lf.aux = c;
       break;
     }
-    case ALU_AND:
+    case 4 satisfies typeof ALU_AND:
       v = a & b;
       lf.set(LF_LOGIC, 4, v, 0, 0);
       break;
-    case ALU_SUB:
+    case 5 satisfies typeof ALU_SUB:
       v = (a - b) | 0;
       lf.set(LF_SUB, 4, v, a, b);
       break;
-    case ALU_XOR:
+    case 6 satisfies typeof ALU_XOR:
       v = a ^ b;
       lf.set(LF_LOGIC, 4, v, 0, 0);
       break;
@@ -432,7 +643,7 @@ function alu64(
   let lo: number, hi: number;
   switch (kind) {
     case 0:
-    case ALU_ADC: {
+    case 2 satisfies typeof ALU_ADC: {
       const c = kind === ALU_ADC && lf.cf() ? 1 : 0;
       const s = (al >>> 0) + (bl >>> 0) + c;
       lo = s | 0;
@@ -441,9 +652,9 @@ function alu64(
       lf.aux = c;
       break;
     }
-    case ALU_SUB:
-    case ALU_CMP:
-    case ALU_SBB: {
+    case 5 satisfies typeof ALU_SUB:
+    case 7 satisfies typeof ALU_CMP:
+    case 3 satisfies typeof ALU_SBB: {
       const c = kind === ALU_SBB && lf.cf() ? 1 : 0;
       const s = (al >>> 0) - (bl >>> 0) - c;
       lo = s | 0;
@@ -453,12 +664,12 @@ function alu64(
       if (kind === ALU_CMP) return;
       break;
     }
-    case ALU_OR:
+    case 1 satisfies typeof ALU_OR:
       lo = al | bl;
       hi = ah | bh;
       lf.set64(LF_LOGIC, lo, hi, 0, 0, 0, 0);
       break;
-    case ALU_AND:
+    case 4 satisfies typeof ALU_AND:
       lo = al & bl;
       hi = ah & bh;
       lf.set64(LF_LOGIC, lo, hi, 0, 0, 0, 0);

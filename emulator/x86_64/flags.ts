@@ -135,11 +135,11 @@ export class LazyFlags {
   /** The six status flags as RFLAGS bits. */
   status(): number {
     switch (this.op) {
-      case LF_NONE:
+      case 0 satisfies typeof LF_NONE:
         return this.bits;
-      case LF_RESULT:
+      case 8 satisfies typeof LF_RESULT:
         return this.#szp() | this.aux;
-      case LF_LOGIC:
+      case 5 satisfies typeof LF_LOGIC:
         return this.#szp();
       default:
         return this.#szp() | this.cf() | this.#of() | this.#af();
@@ -150,26 +150,26 @@ export class LazyFlags {
   cf(): number {
     const v = this.v, size = this.size;
     switch (this.op) {
-      case LF_NONE:
+      case 0 satisfies typeof LF_NONE:
         return this.bits & RFLAGS_CF;
-      case LF_RESULT:
+      case 8 satisfies typeof LF_RESULT:
         return this.aux & RFLAGS_CF;
-      case LF_LOGIC:
+      case 5 satisfies typeof LF_LOGIC:
         return 0;
-      case LF_INC:
-      case LF_DEC:
+      case 6 satisfies typeof LF_INC:
+      case 7 satisfies typeof LF_DEC:
         return this.aux & RFLAGS_CF;
-      case LF_ADD:
+      case 1 satisfies typeof LF_ADD:
         return ult(v[RES_LO], v[RES_HI], v[DST_LO], v[DST_HI], size) ? RFLAGS_CF : 0;
-      case LF_ADC:
+      case 2 satisfies typeof LF_ADC:
         return (this.aux
             ? !ult(v[DST_LO], v[DST_HI], v[RES_LO], v[RES_HI], size)
             : ult(v[RES_LO], v[RES_HI], v[DST_LO], v[DST_HI], size))
           ? RFLAGS_CF
           : 0;
-      case LF_SUB:
+      case 3 satisfies typeof LF_SUB:
         return ult(v[DST_LO], v[DST_HI], v[SRC_LO], v[SRC_HI], size) ? RFLAGS_CF : 0;
-      case LF_SBB:
+      case 4 satisfies typeof LF_SBB:
         return (this.aux
             ? !ult(v[SRC_LO], v[SRC_HI], v[DST_LO], v[DST_HI], size)
             : ult(v[DST_LO], v[DST_HI], v[SRC_LO], v[SRC_HI], size))
@@ -210,19 +210,19 @@ export class LazyFlags {
     const w = size === 8 ? 1 : 0;
     const r = v[RES_LO + w], d = v[DST_LO + w], s = v[SRC_LO + w];
     switch (this.op) {
-      case LF_NONE:
+      case 0 satisfies typeof LF_NONE:
         return this.bits & RFLAGS_OF;
-      case LF_RESULT:
+      case 8 satisfies typeof LF_RESULT:
         return this.aux & RFLAGS_OF;
-      case LF_LOGIC:
+      case 5 satisfies typeof LF_LOGIC:
         return 0;
-      case LF_ADD:
-      case LF_ADC:
-      case LF_INC:
+      case 1 satisfies typeof LF_ADD:
+      case 2 satisfies typeof LF_ADC:
+      case 6 satisfies typeof LF_INC:
         return signOf((d ^ r) & (s ^ r), (d ^ r) & (s ^ r), size) ? RFLAGS_OF : 0;
-      case LF_SUB:
-      case LF_SBB:
-      case LF_DEC:
+      case 3 satisfies typeof LF_SUB:
+      case 4 satisfies typeof LF_SBB:
+      case 7 satisfies typeof LF_DEC:
         return signOf((d ^ s) & (d ^ r), (d ^ s) & (d ^ r), size) ? RFLAGS_OF : 0;
     }
     return 0;

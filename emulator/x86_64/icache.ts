@@ -61,7 +61,13 @@ export class ICache {
     const p = this.#pages.get(frameOff);
     if (!p) return;
     const end = Math.min(4096, offset + 8);
-    for (let k = Math.max(0, offset - 14); k < end; k++) p[k] = undefined;
+    for (let k = Math.max(0, offset - 14); k < end; k++) {
+      const i = p[k];
+      if (i !== undefined) {
+        i.epoch = -1; // also breaks the fall-through links that lead to it
+        p[k] = undefined;
+      }
+    }
   }
 
   /** How many pages hold decoded instructions. */

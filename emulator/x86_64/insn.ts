@@ -17,6 +17,15 @@
 /** `base` value meaning RIP-relative addressing (disp is relative to the next instruction). */
 export const BASE_RIP = 16;
 
+/** `eaKind` values. */
+export const EA_BASE = 0;
+/** See {@link EA_BASE}. */
+export const EA_BASE_INDEX = 1;
+/** See {@link EA_BASE}. */
+export const EA_RIP = 2;
+/** See {@link EA_BASE}. */
+export const EA_OTHER = 3;
+
 /** Prefix bits in `Insn.pfx`. */
 export const PFX_REP = 1;
 /** F2 (REPNE/REPNZ). */
@@ -50,6 +59,12 @@ export class Insn {
   seg = -1;
   /** Whether the memory operand's default segment is SS (base RSP or RBP): #SS, not #GP. */
   stack = false;
+  /**
+   * The memory operand's shape, for the executor's fast path: EA_BASE [base + disp],
+   * EA_BASE_INDEX [base + index * scale + disp], EA_RIP [rip + disp], or EA_OTHER (no
+   * base, a segment override, or the 32-bit address size).
+   */
+  eaKind = 3;
   /** PFX_* bits. */
   pfx = 0;
   /** Immediate, sign-extended (or the low 32 bits of a 64-bit immediate). */
@@ -68,8 +83,13 @@ export class Insn {
   b2 = 0;
   /** Bytes 12-15. */
   b3 = 0;
-  /** The cache epoch in which the bytes were last checked. */
+  /** The cache epoch in which the bytes were last checked (-1: dropped from the cache). */
   epoch = -1;
+  /**
+   * The decoded instruction that follows in the same page, once the loop has gone there:
+   * straight-line code then skips the page lookup. Valid while its epoch is current.
+   */
+  fall: Insn | undefined = undefined;
 }
 
 // ---- handlers ----------------------------------------------------------------------------
