@@ -60,6 +60,8 @@ import { takeTrap } from "./trap.ts";
 const FAST_RAM_LIMIT = 2 ** 31;
 /** The permissions of an identity entry in Bare mode: everything. */
 const PERM_ALL = PTE_V | PTE_R | PTE_W | PTE_X | PTE_U | PTE_A | PTE_D;
+/** 2^53: numbers hold integers exactly below it. */
+export const TWO53 = 2n ** 53n;
 /** Physical addresses are 56 bits (§10.3.2: PPN is 44 bits). */
 const PA_LIMIT = 2 ** 56;
 
@@ -161,7 +163,7 @@ function finish(h: RiscvHart, tlb: Tlb, i: number, va: number): number {
 /** `va` as the signed number the MMU works with (NaN when |va| >= 2^53: never mapped). */
 export function vaNumber(va: bigint): number {
   const s = BigInt.asIntN(64, va);
-  return s >= -(2n ** 53n) && s < 2n ** 53n ? Number(s) : NaN;
+  return s >= -TWO53 && s < TWO53 ? Number(s) : NaN;
 }
 
 function fault(h: RiscvHart, code: number, source: FaultSource, tval: bigint): undefined {
@@ -453,7 +455,7 @@ export function translateForGrader(
   });
   const present = (pa: number) => bus.ramOffset(pa) >= 0 || bus.regionAt(pa) !== undefined;
   if (h.satpLevels === 0) {
-    const pa = va < 2n ** 53n ? Number(va) : NaN;
+    const pa = va < TWO53 ? Number(va) : NaN;
     if (pa === pa && present(pa)) {
       return result(
         pa,

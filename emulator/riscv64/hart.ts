@@ -68,7 +68,14 @@ import { newWalkOut, type WalkOut } from "./mmu.ts";
 import { Tlb, TLB_BARE, TLB_GLOBAL } from "./tlb.ts";
 import { csrRead, csrWrite, SIE_BIT } from "./csrs.ts";
 import { pendingInterrupt, sret, takeInterrupt } from "./trap.ts";
-import { FaultSource, flushTlbs, kernelLoad, kernelStore, translateForGrader } from "./access.ts";
+import {
+  FaultSource,
+  flushTlbs,
+  kernelLoad,
+  kernelStore,
+  translateForGrader,
+  TWO53,
+} from "./access.ts";
 import { type Reservations, reservationsOf } from "./atomics.ts";
 import { runUser } from "./interp.ts";
 
@@ -222,7 +229,7 @@ export class RiscvHart implements Hart {
   /** Sets the pc without counting it as a kernel jump. */
   setPc(value: bigint): void {
     const s = BigInt.asIntN(64, value);
-    if (s >= -(2n ** 53n) && s < 2n ** 53n) {
+    if (s >= -TWO53 && s < TWO53) {
       this.vpc = Number(s);
       this.pcExact = undefined;
     } else {

@@ -243,13 +243,13 @@ function tsStart(h: RiscvHart, pc: number, ins: number): void {
     if (v === 0n) break;
     bytes.push(Number(v));
   }
-  const where = `ts.start at ${hex(BigInt.asUintN(64, BigInt(pc)))}`;
+  const where = () => `ts.start at ${hex(BigInt.asUintN(64, BigInt(pc)))}`;
   if (bytes.length === STUB_NAME_MAX) {
     return illegal(
       h,
       pc,
       ins,
-      `${where}: no NUL-terminated program name within ` +
+      `${where()}: no NUL-terminated program name within ` +
         `${STUB_NAME_MAX} bytes at ${hex(BigInt.asUintN(64, BigInt(at)))}`,
     );
   }
@@ -260,7 +260,7 @@ function tsStart(h: RiscvHart, pc: number, ins: number): void {
       h,
       pc,
       ins,
-      `${where}: no TypeScript program named "${name}" is registered ` +
+      `${where()}: no TypeScript program named "${name}" is registered ` +
         `(registered: ${m.programs.names().join(", ") || "none"})`,
     );
   }
@@ -274,7 +274,7 @@ function tsStart(h: RiscvHart, pc: number, ins: number): void {
 
 function tsResume(h: RiscvHart, pc: number, ins: number): void {
   const m = h.machine;
-  const where = `ts.resume at ${hex(BigInt.asUintN(64, BigInt(pc)))}`;
+  const where = () => `ts.resume at ${hex(BigInt.asUintN(64, BigInt(pc)))}`;
   const hv = h.x[HANDLE_REGISTER];
   const handle = hv > 0n && hv < 0x8000_0000n ? Number(hv) : -1;
   const slot = m.userThreads.get(handle);
@@ -284,7 +284,7 @@ function tsResume(h: RiscvHart, pc: number, ins: number): void {
       h,
       pc,
       ins,
-      `${where}: s11 = ${hv} is not a live TypeScript thread` +
+      `${where()}: s11 = ${hv} is not a live TypeScript thread` +
         (dead ? ` (thread ${handle} died: ${dead})` : ""),
     );
   }
@@ -293,7 +293,7 @@ function tsResume(h: RiscvHart, pc: number, ins: number): void {
       h,
       pc,
       ins,
-      `${where}: thread ${handle} (${slot.name}) belongs to the ` +
+      `${where()}: thread ${handle} (${slot.name}) belongs to the ` +
         `address space with root PPN ${hex(slot.addressSpace)}, but satp.PPN is ${hex(h.satpPpn)}`,
     );
   }
@@ -321,16 +321,16 @@ function step(h: RiscvHart, pc: number, ins: number, ctx: RiscvUserContext): voi
     ctx.stepping = false;
   }
   if (ctx.abandoned) return; // the hart is wherever the kernel left it
-  const who = `TypeScript program "${slot.name}" (thread ${slot.handle})`;
+  const who = () => `TypeScript program "${slot.name}" (thread ${slot.handle})`;
   let why: string | undefined;
   if (didThrow) {
-    why = `${who} threw ${
+    why = `${who()} threw ${
       threw instanceof Error ? `${threw.name}: ${threw.message}` : String(threw)
     }`;
   } else if (r!.done) {
-    why = `${who} returned without making its exit syscall`;
+    why = `${who()} returned without making its exit syscall`;
   } else if (r!.value !== SYSCALL) {
-    why = `${who} yielded something other than a syscall (use yield* ctx.syscall(...))`;
+    why = `${who()} yielded something other than a syscall (use yield* ctx.syscall(...))`;
   }
   if (why) {
     m.userThreads.kill(slot, why);
