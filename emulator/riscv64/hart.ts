@@ -9,8 +9,12 @@
  *   (user_thread.ts). One instruction costs 1 ns of virtual time.
  * - **S-mode** is the hosted kernel: at `pc` the hart calls the kernel entry registered
  *   there (`callKernelEntry`), charging {@link KERNEL_ENTRY_COST_NS} plus 1 ns for each
- *   method of this class the entry calls, and stopping the machine when an entry returns
- *   without leaving the hart somewhere (`sret`, `wfi`, a jump, a stop).
+ *   instruction-like method the entry calls (`csrr`, `csrw`, `csrs`, `csrc`, `sret`, `wfi`,
+ *   `sfenceVma`, `fenceI`, `ecall`, `load`, `store`, `translate`; the wiring methods
+ *   `setInterruptPending`, `start` and `stop` are free), and stopping the machine when an
+ *   entry returns without leaving the hart somewhere (`sret`, `wfi`, a jump, a stop).
+ *   `instret` counts U-mode instructions (and TypeScript program steps): kernel code is
+ *   not instructions.
  * - **M-mode** belongs to the firmware, which is TypeScript too: an S-mode `ecall` calls
  *   `firmware(hart)`.
  *
