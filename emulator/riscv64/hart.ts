@@ -69,7 +69,7 @@ import {
   type Translation,
 } from "./hart_api.ts";
 import { newWalkOut, type WalkOut } from "./mmu.ts";
-import { Tlb, TLB_BARE, TLB_GLOBAL } from "./tlb.ts";
+import { Tlb, TLB_BARE } from "./tlb.ts";
 import { csrRead, csrWrite, SIE_BIT } from "./csrs.ts";
 import { pendingInterrupt, sret, takeInterrupt } from "./trap.ts";
 import {
@@ -162,8 +162,6 @@ export class RiscvHart implements Hart {
   readonly dtlb: Tlb = new Tlb();
   /** The ASID tag TLB lookups match: satp.ASID, or TLB_BARE in Bare mode. */
   tlbAsid = TLB_BARE;
-  /** The tag of entries valid in every address space: TLB_GLOBAL, or TLB_BARE in Bare mode. */
-  tlbGlobal = TLB_BARE;
   /** The last walk's outcome (reused). */
   readonly walkOut: WalkOut = newWalkOut();
   /** The fetch page: virtual address of the page the interpreter fetches from, or NaN. */
@@ -178,12 +176,12 @@ export class RiscvHart implements Hart {
   faultCode = 0;
   /** Why the last access failed (with `walkOut`, for the message). */
   faultSource: FaultSource = FaultSource.Walk;
+  /** stval of the last failed access. */
+  faultTval = 0n;
   /** RAM viewed as signed bytes (for `lb`). */
   readonly ramI8: Int8Array;
   /** RAM viewed as signed halfwords (for `lh`). */
   readonly ramI16: Int16Array;
-  /** stval of the last failed access. */
-  faultTval = 0n;
 
   // ---- LR/SC ----
 
@@ -370,7 +368,6 @@ export class RiscvHart implements Hart {
     this.satpAsid = Number((value >> SATP_ASID_SHIFT) & 0xffffn);
     this.satpPpn = Number(value & SATP_PPN_MASK);
     this.tlbAsid = levels === 0 ? TLB_BARE : this.satpAsid;
-    this.tlbGlobal = levels === 0 ? TLB_BARE : TLB_GLOBAL;
     this.fetchBase = NaN;
   }
 
