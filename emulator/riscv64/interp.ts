@@ -115,7 +115,7 @@ export function runUser(h: RiscvHart, untilNs: number): void {
         pcDelta = h.fetchBase - pStart;
         off = (pc - pcDelta) | 0;
       } else {
-        // Not cacheable (a 32-bit instruction across pages, or slow RAM): fetch each time.
+        // Not cacheable (RAM the fast path cannot reach): fetch each instruction slowly.
         pStart = pEnd = 0;
         pcDelta = pc;
         off = 0;
