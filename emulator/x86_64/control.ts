@@ -146,7 +146,7 @@ function writeCr3(cpu: X86Processor, value: bigint): void {
   if (v >> BigInt(MAXPHYADDR)) gp(cpu, `CR3 ${hex(v)} sets bits above MAXPHYADDR (${MAXPHYADDR})`);
   cpu.cr3 = v;
   cpu.pml4 = Number(v & ~0xfffn);
-  cpu.pcid = pcide ? Number(v & BigInt(CR3_PCID_MASK)) : 0;
+  cpu.setPcid(pcide ? Number(v & BigInt(CR3_PCID_MASK)) : 0);
   if (!noFlush) {
     cpu.traceFlush("mov cr3", cpu.tlb.flushNonGlobal(cpu.pcid), `non-global, pcid ${cpu.pcid}`);
   }
@@ -170,7 +170,7 @@ function writeCr4(cpu: X86Processor, value: bigint): void {
   if (((old ^ v) & CR4_PGE) || ((old & CR4_PCIDE) && !(v & CR4_PCIDE))) {
     cpu.traceFlush("mov cr4", cpu.tlb.flushAll(), "all, global included");
   }
-  if (!(v & CR4_PCIDE)) cpu.pcid = 0;
+  if (!(v & CR4_PCIDE)) cpu.setPcid(0);
   cpu.loopBudget = 0;
 }
 

@@ -95,7 +95,7 @@ import {
   RSP,
   vectorName,
 } from "./regs.ts";
-import { Tlb, TLB_D, TLB_NOCODE, TLB_RAM, TLB_U, TLB_W, TLB_X } from "./tlb.ts";
+import { pcidHash, Tlb, TLB_D, TLB_NOCODE, TLB_RAM, TLB_U, TLB_W, TLB_X } from "./tlb.ts";
 import { TsThreads } from "./ts_thread.ts";
 
 /** The token thrown when an instruction faults; details are in the CPU's `f*` fields. */
@@ -195,8 +195,10 @@ export class X86Processor implements X86Cpu {
   cr8 = 0;
   /** IA32_EFER. */
   efer = 0;
-  /** The current PCID (CR3[11:0] when CR4.PCIDE = 1, else 0). */
+  /** The current PCID (CR3[11:0] when CR4.PCIDE = 1, else 0); change it with `setPcid`. */
   pcid = 0;
+  /** The PCID's contribution to the TLB set index (see tlb.ts). */
+  pcidSet = 0;
   /** Physical address of the PML4 (CR3[51:12]). */
   pml4 = 0;
   /** GDTR and IDTR (bases as address numbers). */
@@ -498,6 +500,12 @@ export class X86Processor implements X86Cpu {
     return this.cplN;
   }
 
+  /** Makes `pcid` the current PCID. */
+  setPcid(pcid: number): void {
+    this.pcid = pcid;
+    this.pcidSet = pcidHash(pcid);
+  }
+
   /** Changes CPL (and with it the kind of data access). */
   setCpl(cpl: Cpl): void {
     this.cplN = cpl;
@@ -595,7 +603,7 @@ export class X86Processor implements X86Cpu {
    */
   xlate(va: number, acc: number): number {
     const vpn = Math.floor(va / 4096);
-    const s = vpn & 1023;
+    const s = (vpn ^ this.pcidSet) & 1023;
     const t = this.tlbTag[s];
     if (this.tlbVpn[s] === vpn && (t === this.pcid || t === -1)) {
       const need = acc === ACC_READ ? this.needR : acc === ACC_WRITE ? this.needW : this.needX;
@@ -738,7 +746,7 @@ export class X86Processor implements X86Cpu {
   /** Whether the TLB holds `va`'s page for the current PCID with the `need` permissions. */
   #hit(va: number, need: number): number {
     const vpn = Math.floor(va / 4096);
-    const s = vpn & 1023;
+    const s = (vpn ^ this.pcidSet) & 1023;
     const t = this.tlbTag[s];
     return this.tlbVpn[s] === vpn && (t === this.pcid || t === -1) &&
         (this.tlbPerm[s] & need) === need
@@ -1356,7 +1364,7 @@ export class X86Processor implements X86Cpu {
     this.cr4 = CR4_PAE;
     this.cr8 = 0;
     this.efer = EFER_LME | EFER_LMA;
-    this.pcid = 0;
+    this.setPcid(0);
     this.pml4 = 0;
     this.gdtrBase = this.idtrBase = 0;
     this.gdtrLimit = this.idtrLimit = 0xffff;

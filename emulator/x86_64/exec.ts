@@ -111,7 +111,7 @@ function interpret(cpu: X86Processor): number {
   // quantum, a kernel entry), the PCID and the access permissions with CR3, CR0.WP and
   // the CPL, which the loop never changes without returning.
   const epoch = cpu.epoch;
-  const pcid = cpu.pcid, needR = cpu.needR, needW = cpu.needW;
+  const pcid = cpu.pcid, pcidSet = cpu.pcidSet, needR = cpu.needR, needW = cpu.needW;
   const tlbVpn = cpu.tlbVpn, tlbTag = cpu.tlbTag, tlbPerm = cpu.tlbPerm, tlbOff = cpu.tlbOff;
   const dv = cpu.dv;
   let prev: Insn | undefined = undefined;
@@ -180,7 +180,7 @@ function interpret(cpu: X86Processor): number {
         const load = i.op === 122;
         const need = load ? needR : needW;
         const vpn = Math.floor(va / 4096);
-        const slot = vpn & 1023;
+        const slot = (vpn ^ pcidSet) & 1023;
         const tag = tlbTag[slot];
         const po = va & 0xfff;
         if (

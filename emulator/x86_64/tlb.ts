@@ -2,15 +2,19 @@
  * The translation lookaside buffer of one CPU, tagged by PCID (SDM Vol. 3A §4.10,
  * "Caching Translation Information").
  *
- * A direct-mapped table of TLB_ENTRIES entries indexed by the low bits of the 4-KiB
- * virtual page number. Each entry caches one 4-KiB piece of a translation: a 2-MiB or
- * 1-GiB page fills one entry per 4-KiB piece that is used, and remembers the page it came
- * from so that INVLPG anywhere in the large page drops every piece (§4.10.2.3).
+ * A two-way set-associative table of TLB_SETS sets. The set is chosen by the low bits of
+ * the 4-KiB virtual page number mixed with the PCID (`setOf`), so two address spaces that
+ * use the same addresses keep their entries side by side. The memory fast path looks only
+ * at way 0; the slow path also looks at way 1 and promotes what it finds there; a fill
+ * installs in way 0 and moves the previous way-0 entry to way 1. Each entry caches one
+ * 4-KiB piece of a translation: a 2-MiB or 1-GiB page fills one entry per 4-KiB piece that
+ * is used, and remembers the page it came from so that INVLPG anywhere in the large page
+ * drops every piece (§4.10.2.3).
  *
  * An entry keeps the permissions the walk found (R/W, U/S and XD combined over every
  * level, and the dirty flag), not a decision: CR0.WP and the CPL are applied at each access,
- * as the SDM says (§4.10.2.2). Entries live until a flush removes them or another page
- * takes their slot, so a page-table change the kernel does not flush stays invisible:
+ * as the SDM says (§4.10.2.2). Entries live until a flush removes them or other pages
+ * take their set, so a page-table change the kernel does not flush stays invisible:
  * the stale translation is used, as on hardware.
  *
  * The typed arrays are public because the CPU's memory fast path reads them directly.
@@ -18,9 +22,16 @@
  * @module
  */
 
-/** Number of entries (a power of two). */
-export const TLB_ENTRIES = 1024;
-const MASK = TLB_ENTRIES - 1;
+/** Number of sets (a power of two); each has two ways. */
+export const TLB_SETS = 1024;
+/** Number of entries: way 0 of set s is entry s, way 1 is entry s + TLB_SETS. */
+export const TLB_ENTRIES = 2 * TLB_SETS;
+const MASK = TLB_SETS - 1;
+
+/** The PCID's contribution to the set index (a multiplicative hash; 0 for PCID 0). */
+export function pcidHash(pcid: number): number {
+  return Math.imul(pcid, 0x9e37) & MASK;
+}
 
 /** Permission bits of an entry (`perm`). Writes allowed at every level (R/W = 1). */
 export const TLB_W = 1 << 0;
@@ -63,19 +74,45 @@ export class Tlb {
   readonly pageBase: Float64Array = new Float64Array(TLB_ENTRIES);
   /** That page's size: 4 KiB, 2 MiB or 1 GiB. */
   readonly pageSize: Float64Array = new Float64Array(TLB_ENTRIES);
-  /** How many valid entries come from pages larger than 4 KiB. */
-  #large = 0;
-
-  /** The slot for a virtual page number. */
-  static slot(vpn: number): number {
-    return vpn & MASK;
+  /** The set of a virtual page number under a PCID (way 0's entry index). */
+  static setOf(vpn: number, pcid: number): number {
+    return (vpn ^ pcidHash(pcid)) & MASK;
   }
 
-  /** Finds the entry for `vpn` visible under `pcid`; returns its slot or -1. */
+  /**
+   * Finds the entry for `vpn` visible under `pcid`; returns its index, always way 0 (an
+   * entry found in way 1 is swapped into way 0 first), or -1.
+   */
   find(vpn: number, pcid: number): number {
-    const s = vpn & MASK;
-    const t = this.tag[s];
-    return this.vpn[s] === vpn && (t === pcid || t === TAG_GLOBAL) ? s : -1;
+    const s = Tlb.setOf(vpn, pcid);
+    let t = this.tag[s];
+    if (this.vpn[s] === vpn && (t === pcid || t === TAG_GLOBAL)) return s;
+    const w = s + TLB_SETS;
+    t = this.tag[w];
+    if (this.vpn[w] === vpn && (t === pcid || t === TAG_GLOBAL)) {
+      this.#swap(s, w);
+      return s;
+    }
+    return -1;
+  }
+
+  #swap(a: number, b: number): void {
+    for (
+      const arr of [
+        this.vpn,
+        this.tag,
+        this.pcid,
+        this.perm,
+        this.off,
+        this.frame,
+        this.pageBase,
+        this.pageSize,
+      ]
+    ) {
+      const x = arr[a];
+      arr[a] = arr[b];
+      arr[b] = x;
+    }
   }
 
   /** Installs an entry (replacing whatever held its slot). */
@@ -89,8 +126,10 @@ export class Tlb {
     pageBase: number,
     pageSize: number,
   ): number {
-    const s = vpn & MASK;
-    this.#drop(s);
+    const s = Tlb.setOf(vpn, pcid);
+    // The way-0 entry moves to way 1 (whatever was there is evicted).
+    this.#drop(s + TLB_SETS);
+    this.#swap(s, s + TLB_SETS);
     this.vpn[s] = vpn;
     this.tag[s] = global ? TAG_GLOBAL : pcid;
     this.pcid[s] = pcid;
@@ -99,7 +138,6 @@ export class Tlb {
     this.frame[s] = frame;
     this.pageBase[s] = pageBase;
     this.pageSize[s] = pageSize;
-    if (pageSize > 4096) this.#large++;
     return s;
   }
 
@@ -109,7 +147,6 @@ export class Tlb {
   }
 
   #drop(s: number): void {
-    if (this.tag[s] !== TAG_INVALID && this.pageSize[s] > 4096) this.#large--;
     this.tag[s] = TAG_INVALID;
     this.vpn[s] = NaN;
   }
@@ -131,19 +168,12 @@ export class Tlb {
    * `includeGlobal`, global ones of any PCID (INVLPG; INVPCID type 0 excludes globals).
    */
   flushPage(va: number, pcid: number, includeGlobal: boolean): number {
-    const match = (s: number) =>
+    // A page can sit in several sets (large pages, global copies filled under different
+    // PCIDs), so every entry is checked: 2048 comparisons, cheap next to a page walk.
+    return this.#flushWhere((s) =>
       va >= this.pageBase[s] && va < this.pageBase[s] + this.pageSize[s] &&
-      ((this.perm[s] & TLB_G) !== 0 ? includeGlobal : this.pcid[s] === pcid);
-    if (this.#large === 0) {
-      // Only 4-KiB pages are cached: the page's one possible slot is all there is to check.
-      const s = Math.floor(va / 4096) & MASK;
-      if (this.tag[s] !== TAG_INVALID && match(s)) {
-        this.#drop(s);
-        return 1;
-      }
-      return 0;
-    }
-    return this.#flushWhere(match);
+      ((this.perm[s] & TLB_G) !== 0 ? includeGlobal : this.pcid[s] === pcid)
+    );
   }
 
   /** Clears TLB_NOCODE in the entries that map the RAM frame at buffer offset `ramOff`. */
