@@ -7,6 +7,10 @@
  * Speed is measured here, never asserted in tests. The previous run is kept in
  * `.cache/bench/last.json` (not committed: figures belong to a machine).
  *
+ * Each figure is measured in a fresh Deno process: the JIT's state after one benchmark
+ * (its type feedback, its optimised code) measurably skews the next (the Sv48 load/store
+ * loop ran 10% slower after the ALU loop in the same process).
+ *
  * ```
  * deno task bench [--json] [--only PREFIX]
  * ```
@@ -153,18 +157,40 @@ function round(v: number): string {
 
 const LAST = ".cache/bench/last.json";
 
+/** Measures one figure in a fresh process running this file with `--measure NAME`. */
+async function measureIsolated(f: Figure): Promise<number | undefined> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", import.meta.filename!, "--measure", f.name],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  if (!out.success) throw new Error(`measuring ${f.name} failed (status ${out.code})`);
+  const text = new TextDecoder().decode(out.stdout).trim();
+  return text === "undefined" ? undefined : Number(text);
+}
+
 async function main(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { json: { type: "boolean", default: false }, only: { type: "string", default: "" } },
+    options: {
+      json: { type: "boolean", default: false },
+      only: { type: "string", default: "" },
+      measure: { type: "string" },
+    },
   });
+  if (values.measure !== undefined) {
+    const f = FIGURES.find((f) => f.name === values.measure);
+    if (!f) throw new Error(`no figure named ${values.measure}`);
+    console.log(String(await f.measure()));
+    return 0;
+  }
   let previous: Record<string, number> = {};
   try {
     previous = flatten(JSON.parse(await Deno.readTextFile(LAST)));
   } catch { /* first run */ }
   const results: Record<string, number> = {};
   for (const f of FIGURES.filter((f) => f.name.startsWith(values.only))) {
-    const v = await f.measure();
+    const v = await measureIsolated(f);
     if (v !== undefined) results[f.name] = v;
     if (!values.json) console.log(formatRow(f, v, previous[f.name]));
   }
