@@ -17,6 +17,11 @@
 
 import type { MemoryRegion } from "../emulator/core/bootinfo.ts";
 import type { PhysMem } from "./mm/phys.ts";
+import { createUartConsole } from "./drivers/uart16550.ts";
+import { createFixedBlockAllocator } from "./mm/fixed_block.ts";
+import { createStackPmm } from "./mm/pmm.ts";
+import { createSlabAllocator } from "./mm/slab.ts";
+import { createRunQueue } from "./sched/run_queue.ts";
 
 // ---- lesson 01: the serial console ------------------------------------------------------
 
@@ -78,6 +83,10 @@ export interface PhysicalMemoryManager {
  * Builds the PMM from the boot memory map: only `MEMMAP_USABLE` regions are handed out;
  * the kernel image, modules, firmware tables and anything reserved never are. `mem`
  * reaches RAM (the reference keeps its free-run stack there).
+ *
+ * Bootloader-reclaimable memory is not handed out either, until the kernel has consumed
+ * what is there: then it gives those whole frames to the PMM with `free`, which must accept
+ * them as new free memory.
  */
 export type PmmFactory = (
   mem: PhysMem,
@@ -110,9 +119,17 @@ export interface Mapping {
   flags: PageFlags;
 }
 
-/** Invalidating TLB entries on the CPU running now (sfence.vma, INVLPG, INVPCID). */
+/**
+ * Invalidating TLB entries on the CPU running now (sfence.vma, INVLPG, INVPCID).
+ *
+ * ASID 0 ({@link KERNEL_ASID}) is the kernel's own address space, whose mappings are global
+ * (in every address space): flushing a page of ASID 0 drops it from every address space.
+ */
 export interface TlbControl {
-  /** Drops entries for the page of `va` in address space `asid` (and global ones). */
+  /**
+   * Drops entries for the page of `va` in address space `asid`; for `asid` 0, the kernel's,
+   * in every address space (global entries included).
+   */
   flushPage(va: bigint, asid: number): void;
   /** Drops every non-global entry of `asid`. */
   flushAsid(asid: number): void;
@@ -130,12 +147,21 @@ export interface PageTables {
   readonly format: string;
   /** The page sizes it can map, smallest first. */
   readonly pageSizes: readonly number[];
-  /** A new, empty top-level table; with `kernelFrom`, sharing that root's higher half. */
+  /**
+   * A new top-level table. Without `kernelFrom` it is the kernel's root: its lower half is
+   * empty and each entry of its higher half points at a fresh, empty next-level table, made
+   * once, so that mappings added to the higher half later are seen by every root that
+   * shares them. With `kernelFrom`, a user root: an empty lower half and the higher-half
+   * entries of `kernelFrom` copied (shared, not duplicated). Throws {@link OutOfMemory}
+   * when the PMM has no frame for it.
+   */
   createRoot(kernelFrom?: number): number;
   /**
    * Maps `size` bytes at `va` to `pa` with `flags` in address space (`root`, `asid`),
    * using pages of `pageSize` (both addresses aligned to it). Throws a RangeError naming
-   * the address when something is already mapped there or an address is misaligned.
+   * the address when something is already mapped there or an address is misaligned, and
+   * {@link OutOfMemory} when the PMM has no frame for a table (what was mapped before
+   * stays mapped).
    */
   map(
     root: number,
@@ -154,6 +180,21 @@ export interface PageTables {
   translate(root: number, va: bigint): Mapping | undefined;
   /** Frees every table of the user half under `root`, and `root` itself (not the pages). */
   destroyRoot(root: number): void;
+}
+
+/** The kernel's address-space identifier: its mappings are global (see TlbControl). */
+export const KERNEL_ASID = 0;
+
+/**
+ * Thrown by a component when the PMM has no frame for it: the kernel answers the request
+ * that needed the memory with E_NOMEM. Anything else a component throws is a kernel panic.
+ */
+export class OutOfMemory extends Error {
+  /** Builds the error; `what` says what could not be allocated. */
+  constructor(what: string) {
+    super(`out of memory: no frame for ${what}`);
+    this.name = "OutOfMemory";
+  }
 }
 
 /** What a page-table implementation needs: RAM, frames for tables, the TLB. */
@@ -257,3 +298,40 @@ export interface RunQueue<T extends Schedulable = Schedulable> {
 
 /** Builds a run queue. */
 export type RunQueueFactory = <T extends Schedulable>() => RunQueue<T>;
+
+// ---- the kernel, built from a choice of components -------------------------------------
+
+/** The page-table formats, by the name `PageTables.format` gives. */
+export type PageTableFormat = "sv48" | "x86_64";
+
+/**
+ * The components a kernel is built from: the reference ones, or a student's in the lesson
+ * harness (`{ ...REFERENCE_COMPONENTS, pmm: myPmm }`).
+ */
+export interface KernelComponents {
+  /** Lesson 01: the console driver. */
+  console: SerialConsoleFactory;
+  /** Lesson 02: the physical memory manager. */
+  pmm: PmmFactory;
+  /**
+   * Lesson 03: page tables, by format. A format left out uses the architecture port's
+   * reference (arch/riscv64/sv48.ts, arch/x86_64/), which kernel/ cannot import.
+   */
+  pageTables: Readonly<Partial<Record<PageTableFormat, PageTablesFactory>>>;
+  /** Lesson 04: the fixed-block allocator. */
+  fixedBlock: FixedBlockFactory;
+  /** Lesson 04: the slab allocator. */
+  slab: SlabFactory;
+  /** Lesson 09: the run queue (one per CPU). */
+  runQueue: RunQueueFactory;
+}
+
+/** The reference components: the course's answer key. */
+export const REFERENCE_COMPONENTS: KernelComponents = {
+  console: createUartConsole,
+  pmm: createStackPmm,
+  pageTables: {},
+  fixedBlock: createFixedBlockAllocator,
+  slab: createSlabAllocator,
+  runQueue: createRunQueue,
+};
