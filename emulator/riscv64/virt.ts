@@ -99,8 +99,8 @@ export const VIRT_FIRMWARE_SIZE = 0x20_0000;
 export const VIRT_KERNEL_BASE: number = VIRT_RAM_BASE + VIRT_FIRMWARE_SIZE;
 /** The most harts this board builds. */
 export const VIRT_MAX_HARTS = 16;
-/** The ISA string of every hart. */
-export const VIRT_ISA = "rv64imac_zicsr_zifencei_zicntr_sstc";
+/** The ISA string of every hart: Svade says that a clear A or D bit faults (the hart never writes a PTE). */
+export const VIRT_ISA = "rv64imac_zicsr_zifencei_zicntr_sstc_svade";
 /** The MMU every hart reports. */
 export const VIRT_MMU_TYPE = "riscv,sv48";
 
@@ -382,7 +382,7 @@ export function virtDeviceTree(config: VirtTreeConfig): Fdt {
   const plicPhandle = 2 * config.harts + 1;
   // Interrupt numbers of a hart's local controller: the mip/mie bit numbers.
   const [M_SOFT, M_TIMER, S_EXT, M_EXT] = [3, 7, 9, 11];
-  const extensions = ["i", "m", "a", "c", "zicsr", "zifencei", "zicntr", "sstc"];
+  const extensions = ["i", "m", "a", "c", "zicsr", "zifencei", "zicntr", "sstc", "svade"];
 
   const cpu = (h: number): DtNode =>
     node(`cpu@${h}`, {

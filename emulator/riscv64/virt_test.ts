@@ -171,7 +171,7 @@ Deno.test("virt: the devicetree in RAM describes the board", async (t) => {
         "riscv,cpu-intc",
       ]);
     }
-    assert.equal(VIRT_ISA, "rv64imac_zicsr_zifencei_zicntr_sstc");
+    assert.equal(VIRT_ISA, "rv64imac_zicsr_zifencei_zicntr_sstc_svade");
   });
   await t.step("memory", () => {
     assert.deepEqual(cells("/memory@80000000", "reg"), [0, 0x8000_0000, 0, 64 * 2 ** 20]);
@@ -267,7 +267,7 @@ Deno.test({
       ) {
         assert.ok(dts.includes(n), `dtc shows ${n}`);
       }
-      assert.match(dts, /riscv,isa = "rv64imac_zicsr_zifencei_zicntr_sstc";/);
+      assert.match(dts, /riscv,isa = "rv64imac_zicsr_zifencei_zicntr_sstc_svade";/);
       assert.match(dts, /timebase-frequency = <0x989680>;/);
       assert.match(dts, /riscv,ndev = <0x5f>;/);
       assert.match(dts, /compatible = "sifive,plic-1.0.0\\0riscv,plic0";/);
