@@ -170,6 +170,8 @@ export class X86TestBench {
   onTrap: (trap: TrapRecord, cpu: X86Processor) => TrapAction = () => "stop";
   /** Decides what to do after each SYSCALL (default: stop). */
   onSyscall: (trap: TrapRecord, cpu: X86Processor) => TrapAction = () => "stop";
+  /** The top of the bench kernel's own stack (a direct-map address). */
+  readonly kernelStackTop: bigint;
   #next = POOL_START;
   readonly #pages = new Map<number, number>(); // user virtual page -> physical page
   #enterRip = 0n;
@@ -188,6 +190,7 @@ export class X86TestBench {
       this.cpus.push(new X86Processor(this.machine, { index: k }));
     }
     this.pml4 = this.alloc(1);
+    this.kernelStackTop = this.kva(this.alloc(4) + 4 * 4096);
     for (let pa = 0; pa < memory; pa += 2 ** 21) {
       this.mapPhys(DIRECT_MAP + BigInt(pa), pa, 2 ** 21, {
         user: false,
@@ -433,7 +436,7 @@ export class X86TestBench {
     for (;;) {
       const r = this.machine.run(until);
       if (r.kind !== "paused") return r;
-      if (this.machine.now() >= until || this.cpus.every((c) => c.state !== "running")) return r;
+      if (this.cpus.every((c) => c.state !== "running" || c.timeNs >= until)) return r;
     }
   }
 
@@ -509,8 +512,8 @@ export class X86TestBench {
   }
 
   #enterUser(cpu: X86Processor): void {
-    // Build an iretq frame on the kernel stack (RSP0) and return to ring 3 through it.
-    const top = this.peek64(TSS_PA + TSS_RSP0);
+    // Build an iretq frame on the bench kernel's own stack and return to ring 3 through
+    // it (its own stack, not RSP0, so that tests may break the TSS).
     const frame = [
       this.#enterRip,
       BigInt(USER_CS),
@@ -518,11 +521,9 @@ export class X86TestBench {
       this.#enterRsp,
       BigInt(USER_SS),
     ];
-    const at = top - 40n;
+    const at = this.kernelStackTop - 40n;
     frame.forEach((v, k) => cpu.store(at + BigInt(8 * k), 8, v));
-    const saved = cpu.regs[RSP];
     cpu.regs[RSP] = at;
-    void saved;
     cpu.iretq();
   }
 
