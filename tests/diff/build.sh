@@ -40,12 +40,13 @@ build_arch() {
 }
 
 arches=("$@")
-[ ${#arches[@]} -eq 0 ] && arches=(riscv64)
+[ ${#arches[@]} -eq 0 ] && arches=(riscv64 x86_64)
 for arch in "${arches[@]}"; do
   case "$arch" in
     riscv64) build_arch riscv64 riscv64-linux-gnu-gcc -march=rv64imac -mabi=lp64 ;;
-    # x86_64: the host gcc, no SSE so that only general-purpose registers are used:
-    # x86_64) build_arch x86_64 gcc -mgeneral-regs-only -mno-red-zone ;;
+    # x86_64: the host gcc, no SSE or x87 so that only general-purpose registers are used,
+    # and no PIE (a static executable at 0x400000, as the exec layer and QEMU load it).
+    x86_64) build_arch x86_64 gcc -mgeneral-regs-only -no-pie ;;
     *) echo "build.sh: unknown architecture $arch" >&2; exit 1 ;;
   esac
 done

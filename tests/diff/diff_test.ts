@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { type Run, runUnderExec } from "./runs.ts";
 
-for (const arch of ["riscv64"]) {
+for (const arch of ["riscv64", "x86_64"]) {
   const file = new URL(`./${arch}/expected.json`, import.meta.url);
   const expected: { runs: Run[] } = JSON.parse(Deno.readTextFileSync(file));
   Deno.test(`diff ${arch}: every program behaves under exec as it did under QEMU`, async (t) => {

@@ -16,7 +16,7 @@ function installed(command: string): boolean {
   }
 }
 
-for (const arch of ["riscv64"]) {
+for (const arch of ["riscv64", "x86_64"]) {
   Deno.test({
     name: `diff ${arch}: QEMU today agrees with the recording and with exec (needs qemu-${arch})`,
     ignore: !installed(`qemu-${arch}`),

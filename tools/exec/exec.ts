@@ -16,11 +16,15 @@
 import { ElfError, EM_RISCV, EM_X86_64, readElf } from "../../emulator/asm/elf.ts";
 import type { ExecOptions, ExecResult, Port } from "./port.ts";
 import { runRiscv64 } from "./riscv64.ts";
+import { runX86_64 } from "./x86_64.ts";
 
 export type { ExecOptions, ExecResult } from "./port.ts";
 
 /** The port for each e_machine. */
-export const PORTS: ReadonlyMap<number, Port> = new Map([[EM_RISCV, runRiscv64]]);
+export const PORTS: ReadonlyMap<number, Port> = new Map([
+  [EM_RISCV, runRiscv64],
+  [EM_X86_64, runX86_64],
+]);
 
 /** A file the exec layer refuses to run, with the reason (an ElfError's message). */
 export class ExecError extends Error {
@@ -46,8 +50,10 @@ export function execElf(bytes: Uint8Array, options: ExecOptions): ExecResult {
   }
   const port = PORTS.get(image.machine);
   if (!port) {
-    const name = image.machine === EM_X86_64 ? "x86-64" : `machine ${image.machine}`;
-    throw new ExecError(`${name} programs cannot be run yet: only RISC-V has an exec port`);
+    throw new ExecError(
+      `programs for machine ${image.machine} cannot be run: the exec layer has ports for ` +
+        `RISC-V (${EM_RISCV}) and x86-64 (${EM_X86_64}) only`,
+    );
   }
   return port(image, options);
 }

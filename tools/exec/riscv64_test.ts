@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { assembleRiscvElf } from "../../emulator/asm/riscv/assemble_elf.ts";
+import { PF_R, PF_X, writeElf } from "../../emulator/asm/elf.ts";
 import { userProgramElf } from "../../emulator/asm/user_program_elf.ts";
 import { Trace } from "../../emulator/core/trace.ts";
 import type { UserProgram } from "../../emulator/core/user_program.ts";
@@ -322,8 +323,13 @@ Deno.test("exec: files that are not runnable RISC-V programs are refused with th
     () => execElf(new Uint8Array(100), opts),
     (e) => e instanceof ExecError && /bad magic/.test(e.message),
   );
+  const aarch64 = writeElf({
+    machine: 183,
+    entry: 0x10000,
+    segments: [{ vaddr: 0x10000, memsz: 4, flags: PF_R | PF_X, data: new Uint8Array(4) }],
+  });
   assert.throws(
-    () => execElf(userProgramElf("x86_64", "x"), opts),
-    /x86-64 programs cannot be run yet: only RISC-V has an exec port/,
+    () => execElf(aarch64, opts),
+    (e) => e instanceof ExecError && /e_machine at offset 0x12 is 183 \(AArch64\)/.test(e.message),
   );
 });
