@@ -92,6 +92,8 @@ import {
   RFLAGS_RF,
   RFLAGS_STATUS,
   RFLAGS_TF,
+  RFLAGS_VIF,
+  RFLAGS_VIP,
   RSP,
   vectorName,
 } from "./regs.ts";
@@ -104,9 +106,12 @@ export const FAULT: Readonly<{ fault: true }> = Object.freeze({ fault: true });
 /** The token thrown to abandon an instruction after the machine has been stopped. */
 export const STOPPED: Readonly<{ stopped: true }> = Object.freeze({ stopped: true });
 
-/** RFLAGS bits software can hold (the rest read as 0; bit 1 reads as 1). */
+/**
+ * RFLAGS bits software can hold (the rest read as 0; bit 1 reads as 1). VIF and VIP are
+ * kept but mean nothing here (no virtual-8086 mode extensions).
+ */
 export const RFLAGS_WRITABLE = RFLAGS_STATUS | RFLAGS_TF | RFLAGS_IF | RFLAGS_DF |
-  RFLAGS_IOPL | RFLAGS_NT | RFLAGS_RF | RFLAGS_AC | RFLAGS_ID;
+  RFLAGS_IOPL | RFLAGS_NT | RFLAGS_RF | RFLAGS_AC | RFLAGS_VIF | RFLAGS_VIP | RFLAGS_ID;
 
 /** 2^47: canonical addresses are the numbers in [-2^47, 2^47). */
 export const CANON = 2 ** 47;

@@ -42,15 +42,13 @@ import {
   GATE_TRAP64,
   R11,
   RCX,
-  RFLAGS_AC,
-  RFLAGS_DF,
-  RFLAGS_ID,
   RFLAGS_IF,
   RFLAGS_IOPL,
   RFLAGS_NT,
   RFLAGS_RF,
-  RFLAGS_STATUS,
   RFLAGS_TF,
+  RFLAGS_VIF,
+  RFLAGS_VIP,
   RSP,
   SEG_CS,
   SEG_SS,
@@ -371,9 +369,8 @@ export function iretq(cpu: X86Processor, size: number): void {
     keep |= RFLAGS_IOPL;
     if (cpl > ((cur & RFLAGS_IOPL) >> 12)) keep |= RFLAGS_IF;
   }
+  if (cpl > 0) keep |= RFLAGS_VIF | RFLAGS_VIP;
   f = (f & ~keep) | (cur & keep);
-  f &= RFLAGS_STATUS | RFLAGS_TF | RFLAGS_IF | RFLAGS_DF | RFLAGS_IOPL | RFLAGS_NT |
-    RFLAGS_RF | RFLAGS_AC | RFLAGS_ID;
 
   cpu.sel[SEG_CS] = cs;
   cpu.sel[SEG_SS] = ss;
