@@ -163,6 +163,16 @@ export interface Arch {
   consoleRegisters(platform: Platform): UartRegisters;
   /** Powers the machine off; `failure` reports a failure (a panic) instead of success. */
   powerOff(failure: boolean): void;
+  /**
+   * Writes `text` by the most basic means the platform has, bypassing the console driver
+   * (RISC-V: SBI DBCN; x86-64: polling COM1 directly): for a panic whose console failed.
+   */
+  panicWrite(text: string): void;
+  /**
+   * When `error` is a CPU fault raised by one of the kernel's own accesses (a page fault on
+   * a bad direct-map address), describes it with the MMU's walk; otherwise undefined.
+   */
+  describeKernelFault(error: unknown): string | undefined;
 
   // ---- time ---------------------------------------------------------------------------
 
@@ -171,8 +181,10 @@ export interface Arch {
   /**
    * Sets up the current CPU's timer and enables its interrupt; returns what it chose, for
    * the log ("Sstc stimecmp", "SBI TIME extension", "LAPIC timer, 1 GHz by the HPET").
+   * `preferFirmware` asks for the firmware's timer where the CPU has its own (RISC-V: the
+   * SBI rather than Sstc), so both paths can be exercised.
    */
-  startTimer(platform: Platform): string;
+  startTimer(platform: Platform, preferFirmware: boolean): string;
   /** Arms the current CPU's one-shot timer for `deadlineNs` (Infinity: disarm). */
   setTimer(deadlineNs: number): void;
 

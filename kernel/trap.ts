@@ -7,6 +7,13 @@
  */
 
 import type { Access } from "./arch.ts";
+import type { Kernel } from "./kernel.ts";
+import { hex } from "./format.ts";
+import { KernelPanic } from "./panic.ts";
+import type { PerCpu } from "./percpu.ts";
+import { EXIT_FAULTED } from "./syscall/abi.ts";
+import { dispatchSyscall } from "./syscall/handlers.ts";
+import { killThread, leaveKernel } from "./sched/scheduler.ts";
 
 /** What happened, in the kernel's terms. */
 export type TrapKind =
@@ -58,8 +65,77 @@ export function newTrap(): Trap {
   return { kind: "other", from: "user", pc: 0n, address: 0n, access: "read", cause: "" };
 }
 
-/** Whether `kind` is an exception caused by the interrupted user instruction itself. */
-export function isFault(kind: TrapKind): boolean {
-  return kind === "page_fault" || kind === "access_fault" || kind === "illegal_instruction" ||
-    kind === "breakpoint" || kind === "misaligned" || kind === "other";
+// ---- the kernel's handler ----------------------------------------------------------------
+
+/**
+ * Handles `trap` on the CPU running now, then leaves the kernel (scheduler.ts leaveKernel).
+ *
+ * - A syscall runs its handler (syscall/handlers.ts).
+ * - The timer's work (ticks, wake-ups) is done on the way out, whatever the trap was.
+ * - An exception caused by a user instruction kills that thread, with a report in the log:
+ *   what happened, where, and for a memory fault the MMU's walk in words. The rest of the
+ *   system runs on.
+ * - A trap taken in the kernel, or an exception in the idle wait, is a kernel bug: a panic.
+ */
+export function handleTrap(k: Kernel, trap: Trap): void {
+  const cpu = k.cpus[k.arch.cpuIndex()];
+  cpu.trap = trap;
+  checkKernelStack(k, cpu);
+  if (trap.from === "kernel") {
+    throw new KernelPanic(
+      `a trap was taken while the kernel ran (interrupts must be off in kernel entries)`,
+    );
+  }
+  switch (trap.kind) {
+    case "syscall":
+      dispatchSyscall(k, cpu);
+      break;
+    case "timer":
+      break; // the tick and the wake-ups are done on the way out
+    case "ipi":
+      break; // nothing is sent yet: the SMP issue adds the work queues
+    case "external":
+      k.log.warn(`an external interrupt arrived, but no device interrupt is enabled`);
+      break;
+    default:
+      if (trap.from === "idle") throw new KernelPanic(`an exception in the idle wait`);
+      userFault(k, cpu, trap);
+  }
+  leaveKernel(k, cpu);
+}
+
+/** The trap found its kernel stack through sscratch / TSS.RSP0: it must be the current thread's. */
+function checkKernelStack(k: Kernel, cpu: PerCpu): void {
+  const found = k.arch.kernelStack(), expected = cpu.current.kstackTop;
+  if (found !== expected) {
+    throw new KernelPanic(
+      `the trap found the kernel stack at ${hex(found)}, but the current thread ` +
+        `${cpu.current.tid} has its stack top at ${hex(expected)} (sscratch / TSS.RSP0 not ` +
+        `updated on a switch?)`,
+    );
+  }
+}
+
+/** Kills the thread whose instruction faulted, with a report. */
+function userFault(k: Kernel, cpu: PerCpu, trap: Trap): void {
+  const t = cpu.current;
+  const lines = [
+    `thread ${t.tid} of process ${t.process.pid} (${t.process.name}) killed: ` +
+    `${trap.kind.replaceAll("_", " ")} at pc ${hex(trap.pc)}`,
+    `  ${trap.cause}`,
+  ];
+  if (isMemoryTrap(trap.kind)) {
+    lines.push(
+      `  ${trap.access} of ${hex(trap.address)}: ${
+        k.arch.explainTranslation(trap.address, trap.access, true)
+      }`,
+    );
+  }
+  lines.push(`  registers: ${k.arch.describeUserState()}`);
+  k.log.warn(lines.join("\n"));
+  killThread(k, t, EXIT_FAULTED);
+}
+
+function isMemoryTrap(kind: TrapKind): boolean {
+  return kind === "page_fault" || kind === "access_fault" || kind === "misaligned";
 }
