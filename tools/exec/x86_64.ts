@@ -36,6 +36,8 @@ import { hex } from "../../emulator/core/memory.ts";
 import { Prng } from "../../emulator/core/prng.ts";
 import type { X86Cpu } from "../../emulator/x86_64/cpu_api.ts";
 import { X86Processor } from "../../emulator/x86_64/cpu.ts";
+import { decode, MAX_INSN_LENGTH } from "../../emulator/x86_64/decode.ts";
+import { Insn } from "../../emulator/x86_64/insn.ts";
 import {
   gateDescriptor,
   segmentDescriptor,
@@ -514,15 +516,21 @@ export function runX86_64(image: ElfImage, options: ExecOptions): ExecResult {
     machine.powerOff(128 + signal, killed.message);
   }
 
-  /** The bytes at `rip` (up to 15, as far as they are mapped), for a message. */
+  /** The bytes of the instruction at `rip`, as the CPU's decoder delimits them, for a message. */
   function instructionBytes(c: X86Cpu, rip: bigint): string {
-    const out: string[] = [];
-    for (let k = 0n; k < 15n; k++) {
+    const bytes: number[] = [];
+    for (let k = 0n; k < BigInt(MAX_INSN_LENGTH); k++) {
       const t = c.translate(rip + k, "execute", 3);
-      if (t.pa === undefined) break;
-      out.push(Number(machine.bus.read(t.pa, 1) ?? 0n).toString(16).padStart(2, "0"));
+      const b = t.pa === undefined ? undefined : machine.bus.read(t.pa, 1);
+      if (b === undefined) break;
+      bytes.push(Number(b));
     }
-    return out.length ? out.join(" ") : "(not mapped)";
+    if (!bytes.length) return "(not mapped)";
+    const insn = new Insn();
+    const n = decode(new Uint8Array(bytes), 0, bytes.length, insn);
+    const shown = bytes.slice(0, n > 0 ? n : bytes.length);
+    return shown.map((b) => b.toString(16).padStart(2, "0")).join(" ") +
+      (insn.name ? ` (${insn.name})` : "");
   }
 
   /**

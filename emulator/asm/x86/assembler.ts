@@ -510,7 +510,7 @@ class Assembler {
       } else if (["dt", "do", "dy", "dz"].includes(op)) {
         fail(col, `${op} declares floating-point or vector data, which is not supported`);
       } else {
-        fail(col, `unknown directive ${op}`);
+        fail(col, `unknown instruction "${op}"${unknownHint(op, operands)}`);
       }
     }
   }
@@ -941,4 +941,19 @@ function statementText(src: NasmLine): string {
   const from = src.prefixes[0]?.col ?? src.op?.col ?? 1;
   const clean = src.source.slice(from - 1).replace(/;.*$/, "");
   return clean.trim().replace(/\s+/g, " ");
+}
+
+/** Why an unknown mnemonic may be unknown, for the error message. */
+function unknownHint(op: string, operands: readonly Piece[]): string {
+  const text = operands.map((o) => o.text).join(",").toLowerCase();
+  if (/^f/.test(op) || /\bst\d?\b/.test(text)) {
+    return ": x87 floating point is not supported (the emulated CPU runs integer code)";
+  }
+  if (/\b[xyz]mm\d+\b/.test(text) || /(ps|pd|ss|sd)$/.test(op) || /^v/.test(op)) {
+    return ": SSE and AVX instructions are not supported (the CPU has no vector registers)";
+  }
+  if (/^(mov[a-z]*)$/.test(op)) {
+    return " (the move instructions are mov, movzx, movsx, movsxd, movabs)";
+  }
+  return "";
 }

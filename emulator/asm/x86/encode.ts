@@ -468,6 +468,10 @@ function build(
   if (regOp) {
     checkExists(regOp, regK);
     r = regOp.num >> 3;
+    // MOV Sreg, r/m (8E) with CS is #UD (SDM Vol. 2, MOV): CS is loaded by far transfers only.
+    if (form.opcode[0] === 0x8e && regOp.name === "cs") {
+      throw new EncodeError("cs cannot be loaded with mov: a far jump or return loads it", regK);
+    }
   }
   if (rmOp?.kind === "reg") {
     checkExists(rmOp.reg, rmK);
@@ -575,9 +579,6 @@ function checkExists(reg: Register, k: number): void {
   }
   if (reg.cls === "dr" && reg.num > 7) {
     throw new EncodeError(`${reg.name} does not exist: the debug registers are dr0 to dr7`, k);
-  }
-  if (reg.cls === "seg" && reg.name === "cs") {
-    throw new EncodeError("cs cannot be loaded with mov: a far jump or return loads it", k);
   }
 }
 
