@@ -251,6 +251,7 @@ function boot(k: Kernel, bootInfo: number): void {
     threads: new Set(),
     object: -1,
     exitStatus: undefined,
+    preemptions: 0,
   };
   const cpu = startCpu(k, arch.cpuIndex());
   arch.installTraps(trapHandler(k));

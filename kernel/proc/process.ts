@@ -38,6 +38,8 @@ export interface Process {
   readonly object: number;
   /** Set when it ended: the status it exited with. */
   exitStatus: number | undefined;
+  /** How many times its threads were preempted (for the log and tests). */
+  preemptions: number;
 }
 
 /** Creates a process with an empty address space. Throws OutOfMemory (having cleaned up). */
@@ -56,7 +58,15 @@ export function createProcess(k: Kernel, name: string): Process {
   mem.write(object, 8, BigInt(pid));
   mem.write(object + 8, 8, BigInt(space.root));
   mem.writeBytes(object + 16, new TextEncoder().encode(name).slice(0, NAME_BYTES));
-  const p: Process = { pid, name, space, threads: new Set(), object, exitStatus: undefined };
+  const p: Process = {
+    pid,
+    name,
+    space,
+    threads: new Set(),
+    object,
+    exitStatus: undefined,
+    preemptions: 0,
+  };
   k.processes.set(pid, p);
   return p;
 }

@@ -91,7 +91,10 @@ export function killProcess(k: Kernel, p: Process, status: number): void {
 function endProcess(k: Kernel, p: Process, status: number): void {
   p.exitStatus ??= status;
   k.processes.delete(p.pid);
-  k.log.info(`process ${p.pid} (${p.name}) exited with status ${p.exitStatus}`);
+  k.log.info(
+    `process ${p.pid} (${p.name}) exited with status ${p.exitStatus} ` +
+      `(preempted ${p.preemptions} time${p.preemptions === 1 ? "" : "s"})`,
+  );
 }
 
 /** Frees a dead thread, and its process when it was the last. */
@@ -152,7 +155,10 @@ function schedule(k: Kernel, cpu: PerCpu): void {
     );
   }
   if (next !== prev) {
-    if (preempted) prev.preemptions++;
+    if (preempted) {
+      prev.preemptions++;
+      prev.process.preemptions++;
+    }
     switchTo(k, cpu, prev, next);
   }
   next.state = "running";
