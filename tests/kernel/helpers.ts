@@ -44,7 +44,7 @@ export function run(options: BootSystemOptions, untilNs = 2e9): Run {
 /** The lines a program printed (debug_write), without the log prefix: `name[tid]: text`. */
 export function userLines(out: string, name?: string): string[] {
   return out.split("\n")
-    .map((l) => /^\[ *[\d.]+\] cpu\d+ info  (\S+?)\[(\d+)\]: (.*)$/.exec(l))
+    .map((l) => /^\[ *[\d.]+\] cpu\d+ info {2}(\S+?)\[(\d+)\]: (.*)$/.exec(l))
     .filter((m): m is RegExpExecArray => m !== null && (name === undefined || m[1] === name))
     .map((m) => (name === undefined ? `${m[1]}: ${m[3]}` : m[3]));
 }
