@@ -141,7 +141,7 @@ export function encodeInstruction(insn: Instruction, options: EncodeOptions): Ui
     f.operands.length === ops.length && matches(f, ops, options)
   );
   if (!candidates.length) throw explain(insn.mnemonic, forms, ops, options);
-  const chosen = resolveAmbiguity(insn.mnemonic, candidates, ops);
+  const chosen = widestForAddresses(resolveAmbiguity(insn.mnemonic, candidates, ops), ops, options);
 
   let best: Uint8Array | undefined;
   let firstError: unknown;
@@ -348,6 +348,20 @@ function resolveAmbiguity(mnemonic: string, forms: Form[], ops: readonly Operand
       `(${mnemonic} [...] could be any of ${[...sizes].map(sizeName).join(", ")})`,
     k,
   );
+}
+
+/**
+ * An address (a label's value) with no size given takes the widest immediate field the
+ * forms offer, as NASM does: `mov rax, label` is the 10-byte form with a 64-bit immediate
+ * (NASM manual §12.2), not the 7-byte one that would sign-extend 32 bits.
+ */
+function widestForAddresses(forms: Form[], ops: readonly Operand[], o: EncodeOptions): Form[] {
+  const k = ops.findIndex((op) =>
+    op.kind === "imm" && !op.jump && op.size === undefined && (op.wide || (o.long && op.fromLabels))
+  );
+  if (k < 0) return forms;
+  const widest = Math.max(...forms.map((f) => immFieldSize(f.operands[k], f)));
+  return forms.filter((f) => immFieldSize(f.operands[k], f) === widest);
 }
 
 /** Builds the error for operands that match no form, saying as precisely as it can why. */

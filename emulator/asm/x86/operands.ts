@@ -310,6 +310,13 @@ function resolveMemory(op: ParsedOperand & { kind: "mem" }, scope: ResolveScope)
     else merged.push({ ...t });
   }
   const regs = merged.filter((t) => t.scale !== 0n);
+  const negative = regs.find((t) => t.scale < 0n);
+  if (negative) {
+    throw new OperandError(
+      `${negative.reg.name} is subtracted: registers can only be added to an address`,
+      negative.col,
+    );
+  }
   for (const t of regs) {
     if (t.reg.cls !== "gpr" || t.reg.size < 4) {
       throw new OperandError(

@@ -234,9 +234,13 @@ start:
         jecxz fwd1
         jrcxz fwd1
         loop fwd1
+        loopz fwd1
+        loopnz fwd1
 fwd1:
         ret
         ret 8
+        retn
+        retn 4
         ret 0x1000
         retf
         retf 16
@@ -245,8 +249,11 @@ fwd1:
         int 0x69
         int3
         int1
+        icebp
         iretq
         iret
+        iretd
+        iretw
         syscall
         sysretq
         sysenter
@@ -256,19 +263,26 @@ fwd1:
         movsd
         movsq
         cmpsb
+        cmpsw
+        cmpsd
         cmpsq
         stosb
         stosw
         stosd
         stosq
         lodsb
+        lodsw
+        lodsd
         lodsq
         scasb
+        scasw
         scasd
         insb
+        insw
         insd
         outsb
         outsw
+        outsd
         rep movsb
         rep movsq
         rep stosb
@@ -308,11 +322,13 @@ fwd1:
         endbr64
         endbr32
         xlatb
+        xlat
         lgdt [rax]
         lidt [rbx + 8]
         sgdt [rdi]
         sidt [rsp]
         lldt ax
+        sldt word [rax]
         ltr ax
         ltr word [rsi]
         str ax

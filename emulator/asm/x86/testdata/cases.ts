@@ -54,6 +54,6 @@ export function toGas(line: string): string {
   s = s.replace(/\[\s*abs\s+/gi, "[");
   s = s.replace(/\[\s*(cs|ds|es|ss|fs|gs)\s*:\s*/gi, "$1:[");
   s = s.replace(/\b(jmp|j[a-z]+|call)\s+short\s+/gi, "$1 ");
-  s = s.replace(/^retfq\b/i, "lretq");
+  s = s.replace(/^retfq\b/i, "lretq").replace(/^retn\b/i, "ret").replace(/^icebp\b/i, "int1");
   return s;
 }
