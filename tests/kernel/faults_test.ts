@@ -41,7 +41,10 @@ Deno.test("faults: a program that writes to kernel memory is killed, and the oth
   });
   assert.equal(stopped(r), "shutdown 0", r.out);
   assert.deepEqual(userLines(r.out, "worker"), ["step", "step", "step", "done"]);
-  assert.match(r.out, /warn {2}thread 2 of process 1 \(writer\) killed: page fault at pc 0x1_00\w\w/);
+  assert.match(
+    r.out,
+    /warn {2}thread 2 of process 1 \(writer\) killed: page fault at pc 0x1_00\w\w/,
+  );
   assert.match(r.out, /scause 0xf \(store\/AMO page fault\), stval 0xffff_8000_8020_0000/);
   // The walk, in the hart's own words: the direct map's leaf is a supervisor page.
   assert.match(r.out, /write of 0xffff_8000_8020_0000: .*U=0/);
