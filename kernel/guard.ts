@@ -39,7 +39,7 @@ function call<R>(component: string, what: string, fn: () => R): R {
     return fn();
   } catch (e) {
     if (e instanceof OutOfMemory || e instanceof KernelPanic) throw e;
-    throw new ComponentFailure(component, `${what} threw ${describeError(e)}`);
+    throw new ComponentFailure(component, `${what} threw ${describeError(e)}`, e);
   }
 }
 

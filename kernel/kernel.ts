@@ -375,7 +375,8 @@ export function panicReport(k: Kernel, error: unknown): string {
   const index = safe(() => k.arch.cpuIndex(), -1);
   const cpu = k.cpus?.[index];
   const lines = [`KERNEL PANIC on cpu${index}: ${describeError(error)}`];
-  const fault = safe(() => k.arch.describeKernelFault(error), undefined);
+  const cause = error instanceof KernelPanic && error.cause !== undefined ? error.cause : error;
+  const fault = safe(() => k.arch.describeKernelFault(cause), undefined);
   if (fault) lines.push(`  kernel fault: ${fault}`);
   if (!cpu) {
     lines.push(`  thread: none (during boot: ${k.stage})`);

@@ -9,9 +9,9 @@
 
 /** An error the kernel raises when an invariant it relies on does not hold. */
 export class KernelPanic extends Error {
-  /** Builds the panic with its message. */
-  constructor(message: string) {
-    super(message);
+  /** Builds the panic with its message, and what caused it (an error caught on the way). */
+  constructor(message: string, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
     this.name = "KernelPanic";
   }
 }
@@ -22,8 +22,8 @@ export class KernelPanic extends Error {
  */
 export class ComponentFailure extends KernelPanic {
   /** Builds the failure of `component` ("pmm", "page tables", ...). */
-  constructor(readonly component: string, message: string) {
-    super(`component ${component}: ${message}`);
+  constructor(readonly component: string, message: string, cause?: unknown) {
+    super(`component ${component}: ${message}`, cause);
     this.name = "ComponentFailure";
   }
 }
