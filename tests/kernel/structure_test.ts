@@ -1,0 +1,80 @@
+import assert from "node:assert/strict";
+import * as abi from "../../kernel/syscall/abi.ts";
+import * as stubs from "../../servers/demo/syscalls.ts";
+
+/** Every non-test TypeScript file under `dir`, with its text. */
+function sources(dir: string): { path: string; text: string }[] {
+  const out: { path: string; text: string }[] = [];
+  for (const e of Deno.readDirSync(dir)) {
+    const path = `${dir}/${e.name}`;
+    if (e.isDirectory) out.push(...sources(path));
+    else if (e.name.endsWith(".ts") && !e.name.endsWith("_test.ts")) {
+      out.push({ path, text: Deno.readTextFileSync(path) });
+    }
+  }
+  return out;
+}
+
+/** The module specifiers a file imports, resolved against the repository root. */
+function imports(file: { path: string; text: string }): string[] {
+  const specs = [...file.text.matchAll(/^\s*(?:import|export)\b[^;]*?from\s+"([^"]+)"/gm)]
+    .map((m) => m[1]);
+  return specs.map((s) => new URL(s, `file:///repo/${file.path}`).pathname.slice("/repo/".length));
+}
+
+const root = new URL("../../", import.meta.url).pathname;
+Deno.chdir(root);
+
+Deno.test("structure: servers/ import nothing from kernel/, arch/ or emulator/", () => {
+  for (const f of sources("servers")) {
+    for (const i of imports(f)) {
+      assert.ok(!/^(kernel|arch|emulator)\//.test(i), `${f.path} imports ${i}`);
+    }
+  }
+});
+
+Deno.test("structure: kernel/ imports nothing from arch/, and from the emulator only boot-info types", () => {
+  for (const f of sources("kernel")) {
+    for (const i of imports(f)) {
+      assert.ok(!i.startsWith("arch/"), `${f.path} imports ${i}`);
+      if (i.startsWith("emulator/")) {
+        assert.equal(i, "emulator/core/bootinfo.ts", `${f.path} imports ${i}`);
+      }
+    }
+  }
+});
+
+Deno.test("structure: arch/riscv64 uses the hart's interface, never a board's internals", () => {
+  const allowed =
+    /^emulator\/(riscv64\/(hart_api|csr|dtb|virt)|core\/(hosted|machine|trace|user_program|bootinfo)|asm\/.*)\.ts$/;
+  for (const f of sources("arch/riscv64")) {
+    for (const i of imports(f)) {
+      if (!i.startsWith("emulator/")) continue;
+      // Building the board is the boot's job; the kernel port proper sees only the hart.
+      if (/riscv64\/(virt|dtb)\.ts$|asm\//.test(i)) {
+        assert.match(f.path, /\/boot\.ts$/, `${f.path} imports ${i}`);
+      }
+      assert.match(i, allowed, `${f.path} imports ${i}`);
+    }
+  }
+});
+
+Deno.test("structure: kernel/, arch/ and servers/ use no host API, wall clock or Math.random", () => {
+  for (const dir of ["kernel", "arch", "servers"]) {
+    for (const f of sources(dir)) {
+      const code = f.text.replace(/\/\*\*[\s\S]*?\*\/|\/\/.*$/gm, ""); // comments may name them
+      assert.doesNotMatch(code, /\bDeno\.|\bMath\.random\b|\bDate\b/, f.path);
+      // Benchmarks take the host clock as a parameter; nothing else reads it.
+      if (!f.path.endsWith("/bench.ts")) assert.doesNotMatch(code, /\bperformance\./, f.path);
+    }
+  }
+});
+
+Deno.test("structure: the demo's syscall stubs use the kernel's numbers", () => {
+  const names = Object.keys(abi).filter((k) => k.startsWith("SYS_") && k !== "SYSCALL_NAMES");
+  assert.ok(names.length >= 13);
+  for (const name of names) {
+    const mine = (stubs as Record<string, unknown>)[name];
+    assert.equal(mine, BigInt((abi as Record<string, unknown>)[name] as number), name);
+  }
+});
