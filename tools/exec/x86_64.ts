@@ -392,6 +392,19 @@ export function runX86_64(image: ElfImage, options: ExecOptions): ExecResult {
         `the arguments and environment do not fit in the ${stackSize}-byte stack`,
       );
     }
+    // The stack region must be free: a segment there would be overwritten or grown into.
+    for (let page = stackBottom; page < STACK_TOP; page += PAGE_SIZE) {
+      if (space.lookup(page)) {
+        return {
+          status: 1,
+          how: "error",
+          message: `exec: the program's segments reach into the stack region ` +
+            `${hex(stackBottom)}..${hex(STACK_TOP)} (at ${hex(page)}): link it lower`,
+          instret: 0,
+          timeNs: 0,
+        };
+      }
+    }
     // The pages the initial stack occupies now; the rest are mapped when first touched.
     mapZeroed(space, frames, STACK_TOP, Math.ceil((STACK_TOP - stack.sp) / PAGE_SIZE) * PAGE_SIZE);
     for (let off = 0; off < stack.bytes.length;) {

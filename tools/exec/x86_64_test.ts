@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { assembleX86Elf } from "../../emulator/asm/x86/assemble_elf.ts";
+import { EM_X86_64, PF_R, PF_X, writeElf } from "../../emulator/asm/elf.ts";
 import { userProgramElf } from "../../emulator/asm/user_program_elf.ts";
 import { Machine } from "../../emulator/core/machine.ts";
 import { Trace } from "../../emulator/core/trace.ts";
@@ -7,7 +8,8 @@ import type { UserProgram } from "../../emulator/core/user_program.ts";
 import type { X86Cpu } from "../../emulator/x86_64/cpu_api.ts";
 import { X86Processor } from "../../emulator/x86_64/cpu.ts";
 import { CR0_PG, CR4_PAE, EFER_LME, EFER_NXE, IA32_EFER } from "../../emulator/x86_64/regs.ts";
-import { execElf, type ExecOptions } from "./exec.ts";
+import { Prng } from "../../emulator/core/prng.ts";
+import { execElf, ExecError, type ExecOptions } from "./exec.ts";
 import { FrameAllocator } from "./frames.ts";
 import { EBADF, EFAULT, ENOSYS } from "./linux.ts";
 import { DIRECT_MAP, STACK_TOP, TSS_SEL, USER_CS, USER_DS, X86AddressSpace } from "./x86_64.ts";
@@ -348,7 +350,21 @@ Deno.test("exec x86_64: the stack grows on demand, up to its limit", () => {
   );
   assert.equal(over.result.status, 139);
   assert.match(over.result.message!, new RegExp(`write of 0x7fff_fffe_`));
-  assert.ok(STACK_TOP - 128 * 1024 > 0);
+});
+
+Deno.test("exec x86_64: segments that reach into the stack region are refused", () => {
+  const top = STACK_TOP - 0x1000;
+  const elf = writeElf({
+    machine: EM_X86_64,
+    entry: top,
+    segments: [{ vaddr: top, memsz: 16, flags: PF_R | PF_X, data: new Uint8Array([0xeb, 0xfe]) }],
+  });
+  const r = execElf(elf, { args: ["x"], output: () => {}, limitNs: 100_000 });
+  assert.equal(r.how, "error");
+  assert.match(
+    r.message!,
+    /segments reach into the stack region .* \(at 0x7fff_ffff_e000\): link it lower/,
+  );
 });
 
 Deno.test("exec x86_64: a program that never ends stops at the time limit", () => {
@@ -448,4 +464,41 @@ Deno.test("exec CLI: deno task exec picks the x86-64 port from the ELF's e_machi
   assert.equal(out.code, 43);
   assert.match(new TextDecoder().decode(out.stdout), /^argc=3\nargv\[1\]=a\nargv\[2\]=b\n/);
   assert.equal(new TextDecoder().decode(out.stderr), "");
+});
+
+Deno.test("exec x86_64 fuzz: mangled programs end in a result or an ExecError, never a crash", () => {
+  const { elf } = assembleX86Elf(`
+    bits 64
+    global _start
+    _start:
+      mov ecx, 50
+    .l: push rcx
+      lea rsi, [rsp]
+      mov eax, 1
+      mov edi, 1
+      mov edx, 8
+      syscall
+      pop rcx
+      loop .l
+      ${EXIT(0)}
+  `);
+  const prng = new Prng(77);
+  const hows = new Set<string>();
+  for (let i = 0; i < 200; i++) {
+    const bytes = elf.slice();
+    for (let f = prng.range(1, 6); f > 0; f--) {
+      // Flips in the ELF header and program headers, or in the code.
+      const at = prng.range(0, 1) ? prng.range(0, 0xb0) : prng.range(0x1000, 0x1040);
+      bytes[at] = prng.range(0, 255);
+    }
+    try {
+      const r = execElf(bytes, { args: ["f"], output: () => {}, limitNs: 200_000 });
+      hows.add(r.how);
+      assert.ok(r.how === "exit" || r.message, `case ${i}: ${r.how} without a message`);
+    } catch (e) {
+      if (!(e instanceof ExecError)) throw new Error(`case ${i}: ${e}`);
+      hows.add("refused");
+    }
+  }
+  assert.ok(hows.has("refused") && hows.has("signal") && hows.has("exit"), [...hows].join());
 });
