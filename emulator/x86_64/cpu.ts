@@ -127,6 +127,11 @@ export interface X86CpuOptions {
   apicId?: number;
   /** The I/O port space to use (CPUs of one PC share one). Default: a new, empty one. */
   io?: Bus;
+  /**
+   * Compile hot blocks to JavaScript (jit.ts; default true). Turn it off where `new
+   * Function` is not allowed, or to test the interpreter alone.
+   */
+  jit?: boolean;
 }
 
 /** Converts a 64-bit value to a canonical linear address number, or undefined. */
@@ -291,6 +296,8 @@ export class X86Processor implements X86Cpu {
   nmiBlocked = false;
   /** The TypeScript user threads run by this CPU. */
   readonly ts: TsThreads;
+  /** Whether hot blocks are compiled (see jit.ts). */
+  jit: boolean;
 
   #nmiPending = false;
   #waitSipi = true;
@@ -325,6 +332,7 @@ export class X86Processor implements X86Cpu {
     this.tlbPerm = this.tlb.perm;
     this.tlbOff = this.tlb.off;
     this.ts = new TsThreads(this);
+    this.jit = options.jit ?? true;
     machine.cpus[this.index] = this;
   }
 

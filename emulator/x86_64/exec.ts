@@ -21,6 +21,7 @@ import { ALU_ADC, ALU_AND, ALU_CMP, ALU_OR, ALU_SBB, ALU_SUB, ALU_XOR } from "./
 import { CANON, FAULT, STOPPED, type X86Processor } from "./cpu.ts";
 import { deliverEvent, EV_EXCEPTION } from "./exceptions.ts";
 import { execOp, execString } from "./exec_ops.ts";
+import { blockValid, compileBlock, JIT_THRESHOLD } from "./jit.ts";
 import {
   type LazyFlags,
   LF_ADC,
@@ -124,6 +125,7 @@ function interpret(cpu: X86Processor): number {
       const off = ip - pageVa;
       i = off >= 0 && off < 4096 ? page[off | 0] : undefined;
       if (i === undefined || i.epoch !== epoch) {
+        cpu.ip = ip; // a fetch fault (#PF with I/D) is reported at this address
         i = cpu.lookup(ip);
         page = cpu.codePageArr;
         pageVa = cpu.codePageVa;
@@ -131,6 +133,22 @@ function interpret(cpu: X86Processor): number {
       if (ip === prevNext && ip - pageVa >= prev!.len) prev!.fall = i;
     }
     prev = i;
+    // A hot block: run its compiled code (see jit.ts).
+    const blk = i.block;
+    if (blk !== undefined) {
+      if (
+        blk.va === ip && n + blk.length <= cpu.loopBudget && blockValid(cpu, blk, epoch)
+      ) {
+        cpu.ip = ip;
+        n = blk.fn(cpu, n);
+        cpu.icount = n;
+        ip = cpu.ip;
+        prevNext = NaN;
+        continue;
+      }
+    } else if (++i.hits === JIT_THRESHOLD && cpu.jit) {
+      i.block = compileBlock(cpu, i, ip);
+    }
     // The architectural RIP stays at this instruction until it completes, so a fault
     // anywhere below is reported here.
     cpu.ip = ip;
@@ -556,7 +574,7 @@ function eaSlow(cpu: X86Processor, i: Insn): number {
 }
 
 /** LEA at 32 or 64 bits. */
-function lea(cpu: X86Processor, i: Insn): void {
+export function lea(cpu: X86Processor, i: Insn): void {
   const r = cpu.r32;
   const d = i.reg << 1;
   let v = i.disp;
@@ -687,7 +705,7 @@ function alu64(
  * SHL, SHR, SAR of a 32- or 64-bit register by an immediate (the fast form of `shift` in
  * alu.ts, with the same flags: AF = 1, OF as for a count of 1).
  */
-function shiftImm(lf: LazyFlags, r: Int32Array, i: Insn): void {
+export function shiftImm(lf: LazyFlags, r: Int32Array, i: Insn): void {
   const d = i.rm << 1;
   const c = i.imm & (i.size === 8 ? 63 : 31);
   if (i.size === 4) {

@@ -3,7 +3,9 @@
  * testdata/gen_flags.sh from testdata/flags_gen.c) on the emulated CPU: every vector in
  * register form and, where the instruction has them, in memory-destination,
  * memory-source and immediate forms, so both the fast 32/64-bit paths and the general
- * paths are checked against real hardware. Needs nothing but Deno.
+ * paths are checked against real hardware. Each encoding runs many times from one code
+ * slot, so it becomes a compiled block (jit.ts) after its first runs; the test runs once
+ * with block compilation and once with the interpreter alone. Needs nothing but Deno.
  *
  * What is compared: the destination (and second result) registers in full, so the
  * zero-extension of 32-bit results and the preservation of the upper bits of 8- and
@@ -229,44 +231,46 @@ function replay(t: X86TestBench, v: Vector, form: Form, at: number): string | un
     `c=${v.c.toString(16)}: ${problems.join("; ")}`;
 }
 
-Deno.test(`flag vectors: ${vectors.length} host vectors (${data.host}) replay exactly`, async (t) => {
-  const bench = new X86TestBench();
-  bench.mapUser(CODE, 0x10000, { write: true });
-  bench.mapUser(DATA, 0x1000, { exec: false });
-  const slots = new Map<string, number>();
-  const byOp = new Map<string, Vector[]>();
-  for (const v of vectors) {
-    const k = v.op;
-    if (!byOp.has(k)) byOp.set(k, []);
-    byOp.get(k)!.push(v);
-  }
-  for (const [op, list] of byOp) {
-    await t.step(`${op}: ${list.length} vectors in every form`, () => {
-      const failures: string[] = [];
-      let checked = 0;
-      for (const v of list) {
-        for (const form of ["reg", "mem", "ge", "imm"] as Form[]) {
-          // Each distinct encoding gets its own code slot, so the decoded-instruction cache
-          // sees the same bytes again (as a program would) rather than one rewritten slot.
-          const code = encode(v, form);
-          if (!code) continue;
-          const key = code.join(",");
-          if (!slots.has(key)) slots.set(key, CODE + 16 * slots.size);
-          const f = replay(bench, v, form, slots.get(key)!);
-          checked++;
-          if (f && failures.length < 8) failures.push(f);
-          else if (f) failures.push("");
+for (const jit of [true, false]) {
+  Deno.test(`flag vectors: ${vectors.length} host vectors (${data.host}) replay exactly (${jit ? "compiled blocks" : "interpreter only"})`, async (t) => {
+    const bench = new X86TestBench({ jit });
+    bench.mapUser(CODE, 0x10000, { write: true });
+    bench.mapUser(DATA, 0x1000, { exec: false });
+    const slots = new Map<string, number>();
+    const byOp = new Map<string, Vector[]>();
+    for (const v of vectors) {
+      const k = v.op;
+      if (!byOp.has(k)) byOp.set(k, []);
+      byOp.get(k)!.push(v);
+    }
+    for (const [op, list] of byOp) {
+      await t.step(`${op}: ${list.length} vectors in every form`, () => {
+        const failures: string[] = [];
+        let checked = 0;
+        for (const v of list) {
+          for (const form of ["reg", "mem", "ge", "imm"] as Form[]) {
+            // Each distinct encoding gets its own code slot, so the decoded-instruction cache
+            // sees the same bytes again (as a program would) rather than one rewritten slot.
+            const code = encode(v, form);
+            if (!code) continue;
+            const key = code.join(",");
+            if (!slots.has(key)) slots.set(key, CODE + 16 * slots.size);
+            const f = replay(bench, v, form, slots.get(key)!);
+            checked++;
+            if (f && failures.length < 8) failures.push(f);
+            else if (f) failures.push("");
+          }
         }
-      }
-      assert.ok(checked > 0);
-      assert.equal(
-        failures.length,
-        0,
-        `${failures.length} mismatches:\n${failures.filter(Boolean).join("\n")}`,
-      );
-    });
-  }
-});
+        assert.ok(checked > 0);
+        assert.equal(
+          failures.length,
+          0,
+          `${failures.length} mismatches:\n${failures.filter(Boolean).join("\n")}`,
+        );
+      });
+    }
+  });
+}
 
 Deno.test("flag vectors: the file covers every instruction the task lists, at every size", () => {
   const want = [

@@ -14,8 +14,11 @@ const dir = new URL("./testdata/gcc/", import.meta.url);
 const VARIANTS = ["O0", "O1", "O2", "Os", "O2-popcnt-lzcnt"];
 
 /** Runs an ELF image to its exit syscall; returns what it wrote and its status. */
-function runProgram(elf: Uint8Array): { out: string; status: number; instructions: number } {
-  const t = new X86TestBench({ memory: 32 * 2 ** 20 });
+function runProgram(
+  elf: Uint8Array,
+  jit = true,
+): { out: string; status: number; instructions: number } {
+  const t = new X86TestBench({ memory: 32 * 2 ** 20, jit });
   const entry = t.loadElf(elf);
   let out = "";
   let status = -1;
@@ -46,6 +49,13 @@ function runProgram(elf: Uint8Array): { out: string; status: number; instruction
   t.runUser(entry, { rsp: t.stack(0x7fff_f000, 0x10000), limitNs: 200_000_000 });
   return { out, status, instructions: t.cpu.instret };
 }
+
+Deno.test("gcc O2: the interpreter alone and with compiled blocks run the same instructions", async () => {
+  const elf = await Deno.readFile(new URL("O2.elf", dir));
+  const a = runProgram(elf, false), b = runProgram(elf, true);
+  assert.equal(a.out, b.out);
+  assert.equal(a.instructions, b.instructions, "the same instruction count, to the instruction");
+});
 
 for (const v of VARIANTS) {
   Deno.test(`gcc ${v}: prog.c prints what it printed on the host`, async () => {

@@ -30,6 +30,8 @@ export type CodePage = (Insn | undefined)[];
 /** The cache. */
 export class ICache {
   #pages = new Map<number, CodePage>();
+  /** Counts the stores that hit decoded code: compiled blocks revalidate when it moves. */
+  gen = 0;
   readonly #tlb: Tlb;
 
   /** A cache whose new code pages are marked in `tlb` (so stores to them are seen). */
@@ -60,6 +62,7 @@ export class ICache {
   write(frameOff: number, offset: number): void {
     const p = this.#pages.get(frameOff);
     if (!p) return;
+    this.gen++;
     const end = Math.min(4096, offset + 8);
     for (let k = Math.max(0, offset - 14); k < end; k++) {
       const i = p[k];

@@ -14,6 +14,8 @@
  * @module
  */
 
+import type { Block } from "./jit.ts";
+
 /** `base` value meaning RIP-relative addressing (disp is relative to the next instruction). */
 export const BASE_RIP = 16;
 
@@ -90,6 +92,10 @@ export class Insn {
    * straight-line code then skips the page lookup. Valid while its epoch is current.
    */
   fall: Insn | undefined = undefined;
+  /** How many times the interpreter started here (it compiles a block when hot). */
+  hits = 0;
+  /** The block compiled from here, if any (see jit.ts). */
+  block: Block | undefined = undefined;
 }
 
 // ---- handlers ----------------------------------------------------------------------------

@@ -401,6 +401,19 @@ Deno.test("code: self-modifying code runs its new bytes; an instruction may span
   assert.equal(trap.rip, BigInt(CODE + 0xffe));
 });
 
+Deno.test("code: a branch into an unmapped page faults at the target, with I/D set", () => {
+  for (
+    const [what, hex] of [["jmp rel32", "e9 fb ff 0f 00"], ["jz rel32", "31 c0 0f 84 f8 ff 0f 00"]]
+  ) {
+    const { run } = bench();
+    const trap = run(hex);
+    assert.equal(trap.vector, EXC_PF, what);
+    assert.equal(trap.rip, BigInt(CODE + 0x10_0000), `${what}: RIP is the target`);
+    assert.equal(trap.cr2, BigInt(CODE + 0x10_0000));
+    assert.equal(trap.errorCode, PF_U | PF_I);
+  }
+});
+
 Deno.test("flags: PUSHF/POPF in ring 3 keep IF and IOPL; LAHF/SAHF; CMC", () => {
   const { r, run, t } = bench();
   const all = RFLAGS_IF | RFLAGS_IOPL | RFLAGS_DF | RFLAGS_AC | RFLAGS_ID | 0x8d5;

@@ -140,6 +140,8 @@ export interface BenchOptions {
   nxe?: boolean;
   /** Set CR4.PGE (default true). */
   pge?: boolean;
+  /** Compile hot blocks (default true; see jit.ts). */
+  jit?: boolean;
 }
 
 /** Page-mapping options. */
@@ -187,7 +189,7 @@ export class X86TestBench {
     // test can look at a stopped CPU and resume it.
     this.machine.events.schedule(Number.MAX_SAFE_INTEGER, () => {});
     for (let k = 0; k < (options.cpus ?? 1); k++) {
-      this.cpus.push(new X86Processor(this.machine, { index: k }));
+      this.cpus.push(new X86Processor(this.machine, { index: k, jit: options.jit }));
     }
     this.pml4 = this.alloc(1);
     this.kernelStackTop = this.kva(this.alloc(4) + 4 * 4096);
