@@ -492,7 +492,12 @@ Deno.test("exec x86_64 fuzz: mangled programs end in a result or an ExecError, n
       bytes[at] = prng.range(0, 255);
     }
     try {
-      const r = execElf(bytes, { args: ["f"], output: () => {}, limitNs: 200_000 });
+      const r = execElf(bytes, {
+        args: ["f"],
+        output: () => {},
+        limitNs: 200_000,
+        memory: 2 ** 24,
+      });
       hows.add(r.how);
       assert.ok(r.how === "exit" || r.message, `case ${i}: ${r.how} without a message`);
     } catch (e) {
