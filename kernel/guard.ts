@@ -317,7 +317,7 @@ export function guardRunQueue<T extends Schedulable>(rq: RunQueue<T>): RunQueue<
       if (!queued.has(t)) {
         throw new ComponentFailure(
           c,
-          `next() returned ${show((t as Schedulable)?.tid ?? t)}, which is not a queued thread ` +
+          `next() returned ${describeThread(t)}, which is not a queued thread ` +
             `(queued: ${tids() || "none"})`,
         );
       }
@@ -333,6 +333,12 @@ export function guardRunQueue<T extends Schedulable>(rq: RunQueue<T>): RunQueue<
       return queued.size;
     },
   };
+}
+
+/** "thread 5" for something with a tid, else what it is. */
+function describeThread(t: unknown): string {
+  const tid = (t as Schedulable | null)?.tid;
+  return typeof tid === "number" ? `thread ${tid}` : show(t);
 }
 
 // ---- the console -------------------------------------------------------------------------

@@ -302,7 +302,7 @@ export class RiscvArch implements Arch {
     const stval = hart.csrr(CSR_STVAL);
     const sepc = hart.csrr(CSR_SEPC);
     const spp = (hart.csrr(CSR_SSTATUS) & SSTATUS_SPP) !== 0n;
-    decode(trap, scause, stval, sepc);
+    decodeTrap(trap, scause, stval, sepc);
     trap.from = !spp ? "user" : sepc === IDLE_ENTRY ? "idle" : "kernel";
     if (trap.kind === "syscall") hart.csrw(CSR_SEPC, sepc + 4n); // past the ecall
     if (trap.kind === "ipi") hart.csrc(CSR_SIP, SIP_SSIP);
@@ -367,8 +367,8 @@ export class RiscvArch implements Arch {
   }
 }
 
-/** Fills `trap` from scause, stval and sepc. */
-function decode(trap: Trap, scause: bigint, stval: bigint, sepc: bigint): void {
+/** Fills `trap` from scause, stval and sepc (§10.1.8, Table 10.2: the causes). */
+export function decodeTrap(trap: Trap, scause: bigint, stval: bigint, sepc: bigint): void {
   const interrupt = (scause & SCAUSE_INTERRUPT) !== 0n;
   const code = Number(scause & ~SCAUSE_INTERRUPT);
   const name = (interrupt ? INTERRUPT_NAMES : EXCEPTION_NAMES)[code] ?? `cause ${code}`;
