@@ -30,9 +30,9 @@ Deno.test("log: records below the console level reach only the ring; user output
   l.user("prog[2]: hello");
   l.error("loud");
   assert.equal(console.length, 2);
-  assert.match(console[0], /info  prog\[2\]: hello/);
+  assert.match(console[0], /info {2}prog\[2\]: hello/);
   assert.match(console[1], /error loud/);
-  assert.match(l.text(), /debug quiet\n.*info  also quiet\n.*hello\n.*loud\n$/);
+  assert.match(l.text(), /debug quiet\n.*info {2}also quiet\n.*hello\n.*loud\n$/);
 });
 
 Deno.test("log: what is logged before the console exists waits for it", () => {
