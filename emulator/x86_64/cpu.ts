@@ -58,6 +58,7 @@ import {
   sysretq,
 } from "./exceptions.ts";
 import { runUser } from "./exec.ts";
+import { JIT_THRESHOLD } from "./jit.ts";
 import { LazyFlags } from "./flags.ts";
 import { type CodePage, ICache } from "./icache.ts";
 import { Insn } from "./insn.ts";
@@ -132,6 +133,8 @@ export interface X86CpuOptions {
    * Function` is not allowed, or to test the interpreter alone.
    */
   jit?: boolean;
+  /** How many starts make a block hot enough to compile (default JIT_THRESHOLD). */
+  jitThreshold?: number;
 }
 
 /** Converts a 64-bit value to a canonical linear address number, or undefined. */
@@ -298,6 +301,8 @@ export class X86Processor implements X86Cpu {
   readonly ts: TsThreads;
   /** Whether hot blocks are compiled (see jit.ts). */
   jit: boolean;
+  /** How many starts at an instruction make it compiled (see jit.ts). */
+  jitThreshold: number;
 
   #nmiPending = false;
   #waitSipi = true;
@@ -333,6 +338,7 @@ export class X86Processor implements X86Cpu {
     this.tlbOff = this.tlb.off;
     this.ts = new TsThreads(this);
     this.jit = options.jit ?? true;
+    this.jitThreshold = options.jitThreshold ?? JIT_THRESHOLD;
     machine.cpus[this.index] = this;
   }
 

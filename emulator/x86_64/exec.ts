@@ -21,7 +21,7 @@ import { ALU_ADC, ALU_AND, ALU_CMP, ALU_OR, ALU_SBB, ALU_SUB, ALU_XOR } from "./
 import { CANON, FAULT, STOPPED, type X86Processor } from "./cpu.ts";
 import { deliverEvent, EV_EXCEPTION } from "./exceptions.ts";
 import { execOp, execString } from "./exec_ops.ts";
-import { blockValid, compileBlock, JIT_THRESHOLD } from "./jit.ts";
+import { blockValid, compileBlock } from "./jit.ts";
 import {
   type LazyFlags,
   LF_ADC,
@@ -146,7 +146,7 @@ function interpret(cpu: X86Processor): number {
         prevNext = NaN;
         continue;
       }
-    } else if (++i.hits === JIT_THRESHOLD && cpu.jit) {
+    } else if (++i.hits === cpu.jitThreshold && cpu.jit) {
       i.block = compileBlock(cpu, i, ip);
     }
     // The architectural RIP stays at this instruction until it completes, so a fault

@@ -18,7 +18,7 @@ function runProgram(
   elf: Uint8Array,
   jit = true,
 ): { out: string; status: number; instructions: number } {
-  const t = new X86TestBench({ memory: 32 * 2 ** 20, jit });
+  const t = new X86TestBench({ memory: 32 * 2 ** 20, jit, jitThreshold: 64 });
   const entry = t.loadElf(elf);
   let out = "";
   let status = -1;

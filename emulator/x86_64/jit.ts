@@ -56,7 +56,7 @@ import {
 } from "./insn.ts";
 
 /** How many times the interpreter starts at an instruction before compiling a block there. */
-export const JIT_THRESHOLD = 32;
+export const JIT_THRESHOLD = 1000;
 
 /** The most instructions in one block. */
 const MAX_BLOCK = 48;

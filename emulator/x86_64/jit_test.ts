@@ -14,7 +14,7 @@ const DATA = 0x60_0000;
 
 /** Runs `hex` from CODE on a bench with or without block compilation. */
 function run(jit: boolean, hex: string, setup: (t: X86TestBench) => void = () => {}) {
-  const t = new X86TestBench({ jit });
+  const t = new X86TestBench({ jit, jitThreshold: 8 });
   t.mapUser(CODE, 0x1000); // writable code, for the self-modifying case
   t.writeUser(CODE, bytes(hex));
   setup(t);
@@ -71,7 +71,7 @@ Deno.test("jit: code that rewrites a compiled block runs its new bytes", () => {
 
 Deno.test("jit: a block is bound to the virtual address it was compiled for", () => {
   // 1: lea rax, [rip + 0]; dec ecx; jnz 1b; int3 -- the same page mapped at two addresses.
-  const t = new X86TestBench();
+  const t = new X86TestBench({ jitThreshold: 8 });
   const pa = t.mapUser(CODE, 0x1000);
   t.writeUser(CODE, bytes("48 8d 05 00 00 00 00 ff c9 75 f5 cc"));
   t.mapPhys(0x50_0000n, pa, 0x1000);
@@ -84,7 +84,7 @@ Deno.test("jit: a block is bound to the virtual address it was compiled for", ()
 });
 
 Deno.test("jit: a compiled endless loop still lets an interrupt in", () => {
-  const t = new X86TestBench();
+  const t = new X86TestBench({ jitThreshold: 8 });
   const apic: ApicLink & { pending: number } = {
     pending: -1,
     pendingVector() {

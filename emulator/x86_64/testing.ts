@@ -142,6 +142,8 @@ export interface BenchOptions {
   pge?: boolean;
   /** Compile hot blocks (default true; see jit.ts). */
   jit?: boolean;
+  /** Starts before a block is compiled (default: jit.ts's JIT_THRESHOLD). */
+  jitThreshold?: number;
 }
 
 /** Page-mapping options. */
@@ -189,7 +191,13 @@ export class X86TestBench {
     // test can look at a stopped CPU and resume it.
     this.machine.events.schedule(Number.MAX_SAFE_INTEGER, () => {});
     for (let k = 0; k < (options.cpus ?? 1); k++) {
-      this.cpus.push(new X86Processor(this.machine, { index: k, jit: options.jit }));
+      this.cpus.push(
+        new X86Processor(this.machine, {
+          index: k,
+          jit: options.jit,
+          jitThreshold: options.jitThreshold,
+        }),
+      );
     }
     this.pml4 = this.alloc(1);
     this.kernelStackTop = this.kva(this.alloc(4) + 4 * 4096);
