@@ -82,6 +82,9 @@ export interface Block {
   gen: number;
 }
 
+/** Handlers whose generated code syncs RIP and the count only on its slow paths. */
+const INLINE_MEMORY = new Set([OP_LOAD, OP_STORE, OP_STORE_I, OP_ALU_RM, OP_MOVZX_B]);
+
 /** The helpers generated code calls. */
 const HELPERS = { ea, lea, rsp, setRsp, shiftImm };
 
@@ -215,8 +218,11 @@ export function compileBlock(cpu: X86Processor, head: Insn, ip: number): Block |
     const xip = ips[k];
     const next = xip + x.len;
     const done = `${k + 1}`;
-    if (infos[k].faults) emit(`cpu.ip = ${xip}; cpu.icount = n + ${done};`);
-    const p = genInsn(x, k, next, store[k], emit);
+    // Before anything that may fault or read the clock, RIP and the count must be exact.
+    // Loads and stores do that on their slow paths only (see `sync`).
+    const sync = `cpu.ip = ${xip}; cpu.icount = n + ${done};`;
+    if (infos[k].faults && !INLINE_MEMORY.has(x.op)) emit(sync);
+    const p = genInsn(x, k, next, store[k], emit, sync);
     if (p !== undefined) producer = p === null ? undefined : p;
     switch (x.op) {
       case OP_JCC: {
@@ -295,6 +301,7 @@ function genInsn(
   next: number,
   storeFlags: boolean,
   emit: (s: string) => void,
+  sync: string,
 ): Producer | null | undefined {
   const D = x.rm << 1, G = x.reg << 1;
   switch (x.op) {
@@ -316,25 +323,20 @@ function genInsn(
     case OP_LOAD:
     case OP_STORE:
     case OP_STORE_I: {
-      genEa(x, k, next, emit);
+      genEa(x, k, next, emit, sync);
       const va = `va${k}`;
       const load = x.op === OP_LOAD;
       const lo = x.op === OP_STORE ? `r[${G}]` : `${x.imm}`;
       const hi = x.op === OP_STORE ? `r[${G + 1}]` : `${x.imm2}`;
-      emit(`{ const vpn = Math.floor(${va} / 4096), s = (vpn ^ ps) & 1023, t = tt[s];`);
-      emit(
-        `if (tv[s] === vpn && (t === pc || t === -1) && (tp[s] & ${load ? "nR" : "nW"}) === ${
-          load ? "nR" : "nW"
-        } && (${va} & 4095) <= 4088) {`,
-      );
-      emit(`const o = to[s] + (${va} & 4095);`);
+      emit(`{ ${probe(va, load ? "nR" : "nW")}`);
+      emit(`if (o >= 0) {`);
       if (load) {
         emit(
           `r[${G}] = dv.getInt32(o, true); r[${G + 1}] = ${
             x.size === 8 ? "dv.getInt32(o + 4, true)" : "0"
           };`,
         );
-        emit(`} else {`);
+        emit(`} else { ${sync}`);
         emit(
           x.size === 8 ? `cpu.ld64(${va}, ${G});` : `r[${G}] = cpu.ld32(${va}); r[${G + 1}] = 0;`,
         );
@@ -342,7 +344,7 @@ function genInsn(
         emit(
           `dv.setInt32(o, ${lo}, true);${x.size === 8 ? ` dv.setInt32(o + 4, ${hi}, true);` : ""}`,
         );
-        emit(`} else {`);
+        emit(`} else { ${sync}`);
         emit(x.size === 8 ? `cpu.st64(${va}, ${lo}, ${hi});` : `cpu.st32(${va}, ${lo});`);
       }
       emit(`} }`);
@@ -354,8 +356,8 @@ function genInsn(
         const byte = x.rm < 16 ? x.rm << 3 : ((x.rm - 16) << 3) + 1;
         emit(`r[${G2}] = r8[${byte}]; r[${G2 + 1}] = 0;`);
       } else {
-        genEa(x, k, next, emit);
-        emit(`r[${G2}] = cpu.ld8(va${k}); r[${G2 + 1}] = 0;`);
+        genEa(x, k, next, emit, sync);
+        emit(`${sync} r[${G2}] = cpu.ld8(va${k}); r[${G2 + 1}] = 0;`);
       }
       return undefined;
     }
@@ -411,24 +413,18 @@ function genInsn(
         emit,
       );
     case OP_ALU_RM: {
-      genEa(x, k, next, emit);
+      genEa(x, k, next, emit, sync);
+      const va = `va${k}`;
+      emit(`let m${k} = 0, mh${k} = 0;`);
+      emit(`{ ${probe(va, "nR")}`);
       if (x.size === 4) {
-        emit(`const m${k} = cpu.ld32(va${k});`);
-        return genAlu(
-          x,
-          k,
-          x.sub,
-          `r[${G}]`,
-          `r[${G + 1}]`,
-          `m${k}`,
-          "0",
-          x.sub !== 7,
-          storeFlags,
-          emit,
-          G,
+        emit(
+          `if (o >= 0) m${k} = dv.getInt32(o, true); else { ${sync} m${k} = cpu.ld32(${va}); } }`,
         );
+      } else {
+        emit(`if (o >= 0) { m${k} = dv.getInt32(o, true); mh${k} = dv.getInt32(o + 4, true); }`);
+        emit(`else { ${sync} cpu.ld64(${va}, 32); m${k} = r[32]; mh${k} = r[33]; } }`);
       }
-      emit(`cpu.ld64(va${k}, 32); const m${k} = r[32], mh${k} = r[33];`);
       return genAlu(
         x,
         k,
@@ -632,16 +628,23 @@ function condition(cc: number, p: Producer | undefined): string {
   return generic;
 }
 
-/** Emits `const va${k}` = the operand's linear address, with the exact path as fallback. */
-function genEa(x: Insn, k: number, next: number, emit: (s: string) => void): void {
+/**
+ * Emits `va${k}` = the operand's linear address, with the exact path (which may fault, so
+ * `sync` comes first) as fallback.
+ */
+function genEa(x: Insn, k: number, next: number, emit: (s: string) => void, sync: string): void {
   const va = `va${k}`;
   if (x.pfx & PFX_ADDR32 || x.eaKind > EA_RIP) {
-    emit(`const ${va} = H.ea(cpu, I[${k}]);`);
+    emit(`${sync} const ${va} = H.ea(cpu, I[${k}]);`);
     return;
   }
   if (x.eaKind === EA_RIP) {
     const t = next + x.disp;
-    emit(t >= -CANON && t < CANON ? `const ${va} = ${t};` : `const ${va} = H.ea(cpu, I[${k}]);`);
+    emit(
+      t >= -CANON && t < CANON
+        ? `const ${va} = ${t};`
+        : `${sync} const ${va} = H.ea(cpu, I[${k}]);`,
+    );
     return;
   }
   const B = x.base << 1;
@@ -660,7 +663,18 @@ function genEa(x: Insn, k: number, next: number, emit: (s: string) => void): voi
       `${va} = hb * 4294967296 + (r[${B}] >>> 0) + (hx * 4294967296 + (r[${X}] >>> 0)) * ${x.scale} + ${x.disp}; }`,
     );
   }
-  emit(`if (!(${va} >= -${CANON} && ${va} < ${CANON})) ${va} = H.ea(cpu, I[${k}]);`);
+  emit(`if (!(${va} >= -${CANON} && ${va} < ${CANON})) { ${sync} ${va} = H.ea(cpu, I[${k}]); }`);
+}
+
+/**
+ * The TLB probe, as statements that declare `o`: the RAM offset of `va` when way 0 of its
+ * set maps it for the current PCID with the `need` permissions and the 8 bytes from `va`
+ * stay in the page, else -1 (then the CPU's own load or store takes the slow path).
+ */
+function probe(va: string, need: string): string {
+  return `const vpn = Math.floor(${va} / 4096), s = (vpn ^ ps) & 1023, t = tt[s];
+const o = tv[s] === vpn && (t === pc || t === -1) && (tp[s] & ${need}) === ${need} &&
+  (${va} & 4095) <= 4088 ? to[s] + (${va} & 4095) : -1;`;
 }
 
 /** LEA: the same sums without the segment base or the canonical check. */
