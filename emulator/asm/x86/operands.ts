@@ -106,16 +106,23 @@ export type Operand =
 
 /** A memory operand with its parts resolved. */
 export interface MemOperand {
+  /** Memory. */
   readonly kind: "mem";
+  /** The operand size in bytes, when the source gave one (`qword [...]`). */
   readonly size?: number;
+  /** A segment override (a prefix byte). */
   readonly seg?: Register;
+  /** The base register (SIB.base or ModRM.rm). */
   readonly base?: Register;
+  /** The index register (SIB.index). */
   readonly index?: Register;
+  /** The index's scale (SIB.scale is its log2). */
   readonly scale: 1 | 2 | 4 | 8;
   /** The displacement, or for a RIP-relative operand the target address. */
   readonly disp: bigint;
   /** The displacement is an address (see `wide` of an immediate). */
   readonly wide: boolean;
+  /** The displacement depends on labels (see `fromLabels` of an immediate). */
   readonly fromLabels: boolean;
   /** Forced displacement size (1 or 4), or 8 for a 64-bit absolute address (moffs). */
   readonly dispSize?: number;
