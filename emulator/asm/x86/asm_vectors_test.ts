@@ -27,6 +27,13 @@ async function compare(casesFile: string, vectorsFile: string): Promise<number> 
     const bytes = out.bytes.subarray(m.a - out.origin, marks[i + 1].a - out.origin);
     ours.set(m.n, [...bytes].map((b) => b.toString(16).padStart(2, "0")).join(""));
   });
+  // The vectors must be those of this very file: run regenerate.ts after editing a case.
+  const lines = source.split("\n");
+  const cases = lines.map((l, i) => (isCase(l) ? i + 1 : 0)).filter(Boolean);
+  assert.deepEqual(vectors.map(([line]) => Number(line)), cases, `${vectorsFile} is stale`);
+  for (const [line, , text] of vectors) {
+    assert.equal(lines[Number(line) - 1].trim(), text, `${vectorsFile} is stale at line ${line}`);
+  }
   const failures: string[] = [];
   for (const [line, hex, text] of vectors) {
     const got = ours.get(Number(line));
@@ -54,6 +61,12 @@ Deno.test("x86 assembler: refuses what GNU as refuses, saying why", async () => 
   const verdicts = (await Deno.readTextFile(new URL("rejects_verdicts.txt", dir))).split("\n")
     .filter((l) => l && !l.startsWith("#")).map((l) => l.split("\t"));
   assert.ok(verdicts.length > 30, `only ${verdicts.length} rejects`);
+  const source = (await Deno.readTextFile(new URL("rejects.asm", dir))).split("\n");
+  assert.deepEqual(
+    verdicts.map(([line, , text]) => [Number(line), text]),
+    source.flatMap((l, i) => (isCase(l) ? [[i + 1, l.trim()]] : [])),
+    "rejects_verdicts.txt is stale: run regenerate.ts",
+  );
   for (const [line, verdict, text] of verdicts) {
     const expect = /; expect: (.*)$/.exec(text)?.[1];
     const why = /; gas accepts: (.*)$/.exec(text)?.[1];
