@@ -178,9 +178,11 @@ export class X86TestBench {
   readonly kernelStackTop: bigint;
   #next = POOL_START;
   readonly #pages = new Map<number, number>(); // user virtual page -> physical page
-  #enterRip = 0n;
-  #enterRsp = 0n;
-  #enterFlags = BigInt(RFLAGS_IF | 2);
+  /** Where each CPU enters ring 3 next (set by enterUser). */
+  readonly #enter = new Map<
+    number,
+    { rip: bigint; rsp: bigint; flags: bigint; regs: BigInt64Array }
+  >();
 
   /** Builds the machine, the tables and the kernel, and boots CPU 0 into the kernel. */
   constructor(options: BenchOptions = {}) {
@@ -388,14 +390,35 @@ export class X86TestBench {
     rip: number | bigint,
     options: { rsp?: number | bigint; rflags?: number; limitNs?: number; cpu?: number } = {},
   ): TrapRecord {
+    this.enterUser(rip, options);
+    return this.runUntilTrap(options.limitNs);
+  }
+
+  /**
+   * Makes a CPU enter ring 3 at `rip` when the machine next runs it (through the bench
+   * kernel's "enter user" entry and `iretq`), without running anything yet: for tests
+   * that start several CPUs. A CPU waiting for SIPI is started by the bench kernel's
+   * start-up entry (registered at 0x8000), which sets it up as an AP's trampoline would.
+   * The registers the test left in `cpu.regs` are what ring 3 gets (RSP aside).
+   */
+  enterUser(
+    rip: number | bigint,
+    options: { rsp?: number | bigint; rflags?: number; cpu?: number } = {},
+  ): void {
     const cpu = this.cpus[options.cpu ?? 0];
     if (options.rsp === undefined && cpu.regs[RSP] === 0n) options.rsp = this.stack();
-    this.#enterRip = BigInt(rip);
-    this.#enterRsp = options.rsp === undefined ? cpu.regs[RSP] : BigInt(options.rsp);
-    this.#enterFlags = BigInt(options.rflags ?? (RFLAGS_IF | 2));
+    this.#enter.set(cpu.index, {
+      rip: BigInt(rip),
+      rsp: options.rsp === undefined ? cpu.regs[RSP] : BigInt(options.rsp),
+      flags: BigInt(options.rflags ?? (RFLAGS_IF | 2)),
+      regs: cpu.regs.slice(), // the kernel restores them (a SIPI clears them)
+    });
+    if (cpu.waitingForSipi) {
+      cpu.startup(8);
+      return;
+    }
     cpu.hlt(KTEXT + 0x2000n); // continue at the "enter user" entry
     cpu.state = "running";
-    return this.runUntilTrap(options.limitNs);
   }
 
   /**
@@ -498,6 +521,7 @@ export class X86TestBench {
     kt.register(KTEXT + 0x2000n, "enter_user", (c) => this.#enterUser(c as X86Processor));
     kt.register(KTEXT + 0x3000n, "resume_iret", (c) => this.#resumeIret(c as X86Processor));
     kt.register(KTEXT + 0x4000n, "resume_sysret", (c) => c.sysretq());
+    kt.register(0x8000n, "ap_start", (c) => this.#startAp(c as X86Processor));
   }
 
   #bootCpu(cpu: X86Processor, o: BenchOptions): void {
@@ -507,7 +531,7 @@ export class X86TestBench {
     cpu.writeCr(4, BigInt(CR4_PAE | (o.pge ?? true ? CR4_PGE : 0)));
     cpu.writeCr(3, BigInt(this.pml4));
     cpu.writeCr(0, BigInt((CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG) >>> 0));
-    cpu.lgdt(this.kva(GDT_PA), 0x37);
+    cpu.lgdt(this.kva(GDT_PA), 0x37 + 16 * ((o.cpus ?? 1) - 1)); // room for the APs' TSSs
     cpu.lidt(this.kva(IDT_PA), 256 * 16 - 1);
     cpu.loadCs(KERNEL_CS);
     cpu.loadSegment("ss", KERNEL_SS);
@@ -524,17 +548,44 @@ export class X86TestBench {
   #enterUser(cpu: X86Processor): void {
     // Build an iretq frame on the bench kernel's own stack and return to ring 3 through
     // it (its own stack, not RSP0, so that tests may break the TSS).
-    const frame = [
-      this.#enterRip,
-      BigInt(USER_CS),
-      this.#enterFlags,
-      this.#enterRsp,
-      BigInt(USER_SS),
-    ];
-    const at = this.kernelStackTop - 40n;
+    const e = this.#enter.get(cpu.index);
+    if (!e) throw new Error(`cpu${cpu.index}: enterUser was not called`);
+    cpu.regs.set(e.regs);
+    const frame = [e.rip, BigInt(USER_CS), e.flags, e.rsp, BigInt(USER_SS)];
+    const at = this.kernelStackTop - 40n - BigInt(cpu.index * 64);
     frame.forEach((v, k) => cpu.store(at + BigInt(8 * k), 8, v));
     cpu.regs[RSP] = at;
     cpu.iretq();
+  }
+
+  /**
+   * The start-up entry of the bench's other CPUs (SIPI vector 8): what an AP trampoline
+   * does, with the CPU's own instructions, copying CPU 0's settings; each CPU gets its own
+   * TSS (a copy of CPU 0's with its own RSP0) in the GDT after CPU 0's.
+   */
+  #startAp(cpu: X86Processor): void {
+    const bsp = this.cpus[0];
+    cpu.wrmsr(IA32_EFER, bsp.rdmsr(IA32_EFER) & ~(1n << 10n));
+    cpu.writeCr(4, bsp.readCr(4));
+    cpu.writeCr(3, bsp.readCr(3));
+    cpu.writeCr(0, bsp.readCr(0));
+    const gdt = bsp.sgdt(), idt = bsp.sidt();
+    cpu.lgdt(gdt.base, gdt.limit);
+    cpu.lidt(idt.base, idt.limit);
+    cpu.loadCs(KERNEL_CS);
+    cpu.loadSegment("ss", KERNEL_SS);
+    for (const msr of [IA32_STAR, IA32_LSTAR, IA32_FMASK]) cpu.wrmsr(msr, bsp.rdmsr(msr));
+    const tss = this.alloc(3);
+    this.machine.ram.u8.copyWithin(tss, TSS_PA, TSS_PA + 0x68 + 0x2001);
+    this.poke64(tss + TSS_RSP0, this.kva(this.alloc(4) + 4 * 4096));
+    this.poke64(tss + TSS_IST1, this.kva(this.alloc(2) + 2 * 4096));
+    const sel = 0x38 + 16 * (cpu.index - 1);
+    const [lo, hi] = tssDescriptor(this.kva(tss), 0x68 + 0x2000);
+    this.poke64(GDT_PA + sel, lo);
+    this.poke64(GDT_PA + sel + 8, hi);
+    cpu.lgdt(gdt.base, Math.max(gdt.limit, sel + 15));
+    cpu.ltr(sel);
+    cpu.rip = KTEXT + 0x2000n; // on to "enter user"
   }
 
   #trap(cpu: X86Processor, vector: number): void {
