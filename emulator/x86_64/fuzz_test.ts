@@ -14,7 +14,7 @@ const CODE = 0x40_0000;
 const DATA = 0x60_0000;
 
 /** Runs `fn`; a thrown "no trap" or machine stop is fine unless it was an emulator error. */
-function survive(t: X86TestBench, fn: () => TrapRecord | void): string {
+function survive(fn: () => TrapRecord | void): string {
   try {
     fn();
     return "trap";
@@ -46,7 +46,7 @@ Deno.test("fuzz: random code in ring 3 only ever faults, loops or stops the mach
     };
     t.onSyscall = () => "resume";
     for (let k = 0; k < 16; k++) t.cpu.regs[k] = BigInt(DATA + (prng.nextU32() & 0xfff));
-    const how = survive(t, () => t.runUser(CODE + (prng.nextU32() & 0xfff), { limitNs: 200_000 }));
+    const how = survive(() => t.runUser(CODE + (prng.nextU32() & 0xfff), { limitNs: 200_000 }));
     outcomes.set(how, (outcomes.get(how) ?? 0) + 1);
   }
   assert.ok((outcomes.get("trap") ?? 0) > 0, JSON.stringify([...outcomes]));
@@ -64,7 +64,7 @@ Deno.test("fuzz: random page-table entries give page faults or machine checks, n
     const garbage = (BigInt(prng.nextU32()) << 32n) | BigInt(prng.nextU32());
     t.poke64(at, garbage);
     t.cpu.regs[7] = BigInt(DATA);
-    survive(t, () => t.runUser(CODE, { rsp, limitNs: 50_000 }));
+    survive(() => t.runUser(CODE, { rsp, limitNs: 50_000 }));
     // translate() explains whatever is there, without throwing.
     const tr = t.cpu.translate(BigInt(DATA), "write", 3);
     assert.ok(tr.explanation.length > 0);
@@ -80,6 +80,6 @@ Deno.test("fuzz: random IDT gates and TSS stacks end in a delivered fault or a c
     const vector = [6, 8, 13, 11, 12, 10, 14][prng.nextU32() % 7];
     if (prng.nextU32() & 1) t.setGate(vector, word(), word());
     else t.poke64(t.tables.tss + 4 + 8 * (prng.nextU32() % 10), word());
-    survive(t, () => t.runUser(CODE, { limitNs: 50_000 }));
+    survive(() => t.runUser(CODE, { limitNs: 50_000 }));
   }
 });
