@@ -7,6 +7,9 @@
  * - memory: 64-bit loads and stores through 4-level paging over 64 KiB (16 pages, TLB
  *   hits), with the index arithmetic.
  *
+ * Both loops become compiled blocks (jit.ts) after their first thousand iterations; the
+ * figures are for the steady state after a warm-up run.
+ *
  * Uses `performance.now()` (a web API, so the emulator stays browser-portable).
  *
  * @module
@@ -66,7 +69,15 @@ function measure(
     r[RDX] = 3n;
     r[RSI] = BigInt(n);
     r[RDI] = BigInt(DATA);
-    t.runUser(CODE, { limitNs: n * perIteration * 2 + 1_000_000 });
+    const before = t.cpu.instret;
+    const trap = t.runUser(CODE, { limitNs: n * perIteration * 2 + 1_000_000 });
+    // The loop must end at its int3 after exactly n iterations: a broken loop measures nothing.
+    if (trap.vector !== 3 || t.cpu.instret - before !== n * perIteration + 1) {
+      throw new Error(
+        `benchmark loop misbehaved: trap ${trap.vector} after ${t.cpu.instret - before} ` +
+          `instructions, expected ${n * perIteration + 1}`,
+      );
+    }
   };
   run(Math.min(iterations, 200_000)); // warm up the JIT and the caches
   const before = t.cpu.instret;
