@@ -392,8 +392,3 @@ export function byteSwap(size: number, v: bigint): bigint {
   for (let k = 0; k < size; k++) r = (r << 8n) | ((v >> BigInt(8 * k)) & 0xffn);
   return r;
 }
-
-/** The AF bit of RFLAGS (exported for tests of the undefined-flag choices). */
-export const AF = RFLAGS_AF;
-/** The logic-operation flag kind (exported for the executor's TEST). */
-export const LOGIC = LF_LOGIC;

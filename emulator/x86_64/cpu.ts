@@ -178,7 +178,7 @@ export class X86Processor implements X86Cpu {
   /** RIP as a canonical address number. */
   ip = 0;
   /** RFLAGS except the six status flags (bit 1 always set). */
-  flagsCtl = RFLAGS_FIXED;
+  flagsCtl: number = RFLAGS_FIXED;
   /** The status flags, lazily. */
   readonly lf: LazyFlags = new LazyFlags();
   /** Current privilege level. */
@@ -197,7 +197,7 @@ export class X86Processor implements X86Cpu {
   // ---- system registers (see control.ts) ---------------------------------------------------
 
   /** CR0. */
-  cr0 = CR0_ET;
+  cr0: number = CR0_ET;
   /** CR2: the last page-fault address. */
   cr2 = 0;
   /** CR3 as written (without the no-flush bit). */
@@ -268,11 +268,11 @@ export class X86Processor implements X86Cpu {
   /** See {@link tlbVpn}. */
   readonly tlbOff: Float64Array;
   /** TLB permission bits a read, write or fetch needs now (depends on CPL and CR0.WP). */
-  needR = TLB_RAM;
+  needR: number = TLB_RAM;
   /** See {@link needR}. */
-  needW = TLB_RAM | TLB_D | TLB_NOCODE;
+  needW: number = TLB_RAM | TLB_D | TLB_NOCODE;
   /** See {@link needR}. */
-  needX = TLB_RAM | TLB_X;
+  needX: number = TLB_RAM | TLB_X;
   readonly #walk = new WalkResult();
 
   // ---- execution ---------------------------------------------------------------------------
@@ -284,13 +284,13 @@ export class X86Processor implements X86Cpu {
   /** The user loop runs while its count is below this; set to 0 to make it return. */
   loopBudget = 0;
   /** The virtual address and RAM offset of the code page the user loop last entered. */
-  codePageVa = -(2 ** 30);
+  codePageVa: number = -(2 ** 30);
   /** See {@link codePageVa}. */
   codeFrameOff = 0;
   /** The vector, error code (-1: none) of the fault being raised. */
   fVector = 0;
   /** See {@link fVector}. */
-  fError = -1;
+  fError: number = -1;
   /** Why the pending fault was raised, in words (for messages and traces). */
   faultWhy = "";
   /** How execution reached `ip` in ring 0, for "points at nothing" messages. */

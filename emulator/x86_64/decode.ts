@@ -123,7 +123,7 @@ import {
 } from "./insn.ts";
 
 /** `decode` returns this when the instruction continues past `end` (a page boundary). */
-export const DECODE_NEED_MORE = -1;
+export const DECODE_NEED_MORE: number = -1;
 
 /** The longest instruction the architecture allows (Vol. 2 §2.3.11). */
 export const MAX_INSN_LENGTH = 15;

@@ -67,7 +67,7 @@ export const PARITY: Uint8Array = (() => {
 /** The record of the last flag-writing operation. */
 export class LazyFlags {
   /** LF_* kind. */
-  op = LF_NONE;
+  op: number = LF_NONE;
   /** Operand size in bytes (1, 2, 4, 8). */
   size = 4;
   /** Carry-in (ADC, SBB), the preserved CF (INC, DEC), or explicit CF|OF|AF (LF_RESULT). */

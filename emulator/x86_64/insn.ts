@@ -48,17 +48,17 @@ export class Insn {
   /** G: the ModRM reg register (byte-register numbering when size is 1). */
   reg = 0;
   /** E as a register, or -1 when E is memory. */
-  rm = -1;
+  rm: number = -1;
   /** Memory operand base register, BASE_RIP, or -1 for none. */
-  base = -1;
+  base: number = -1;
   /** Memory operand index register, or -1 for none. */
-  index = -1;
+  index: number = -1;
   /** Index scale: 1, 2, 4 or 8. */
   scale = 1;
   /** Displacement (signed), or the absolute address of a moffs operand. */
   disp = 0;
   /** Segment override: 4 = FS, 5 = GS, -1 = none (ES, CS, SS, DS are flat in 64-bit mode). */
-  seg = -1;
+  seg: number = -1;
   /** Whether the memory operand's default segment is SS (base RSP or RBP): #SS, not #GP. */
   stack = false;
   /**
@@ -86,7 +86,7 @@ export class Insn {
   /** Bytes 12-15. */
   b3 = 0;
   /** The cache epoch in which the bytes were last checked (-1: dropped from the cache). */
-  epoch = -1;
+  epoch: number = -1;
   /**
    * The decoded instruction that follows in the same page, once the loop has gone there:
    * straight-line code then skips the page lookup. Valid while its epoch is current.

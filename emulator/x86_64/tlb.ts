@@ -52,7 +52,7 @@ export const TLB_NOCODE = 1 << 5;
 export const TLB_G = 1 << 6;
 
 /** `tag` value of a global entry. */
-export const TAG_GLOBAL = -1;
+export const TAG_GLOBAL: number = -1;
 /** `tag` value of an invalid entry. */
 const TAG_INVALID = -2;
 
