@@ -135,8 +135,8 @@ Deno.test("ring 3: every privileged instruction is #GP(0)", () => {
   const t = new X86TestBench();
   const cases: [string, string][] = [
     ["hlt", "f4"],
-    ["cli", "fa"],
-    ["sti", "fb"],
+    ["cli (IOPL 0)", "fa"],
+    ["sti (IOPL 0)", "fb"],
     ["mov cr3, rax", "0f 22 d8"],
     ["mov rax, cr0", "0f 20 c0"],
     ["mov dr7, rax", "0f 23 f8"],
@@ -163,6 +163,14 @@ Deno.test("ring 3: every privileged instruction is #GP(0)", () => {
     assert.equal(trap.errorCode, 0, what);
     assert.equal(trap.rip, BigInt(CODE), what);
   }
+});
+
+Deno.test("ring 3: CLI and STI work when IOPL is 3", () => {
+  const t = new X86TestBench();
+  t.code(CODE, bytes("fa 9c 58 fb 9c 5b cc")); // cli; pushf; pop rax; sti; pushf; pop rbx; int3
+  t.runUser(CODE, { rflags: 0x202 | RFLAGS_IOPL });
+  assert.equal(t.cpu.regs[RAX] & 0x200n, 0n, "IF cleared");
+  assert.equal(t.cpu.regs[RBX] & 0x200n, 0x200n, "IF set again");
 });
 
 Deno.test("ring 3: x87 and SSE are #UD and the machine says why", () => {

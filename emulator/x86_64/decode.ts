@@ -705,9 +705,11 @@ function oneByte(i: Insn, op: number): void {
       i.op = OP_FLAGOP;
       return;
     case 0xfa:
-      return priv(i, "cli");
     case 0xfb:
-      return priv(i, "sti");
+      i.sub = op === 0xfa ? 5 : 6; // CLI, STI: allowed when CPL <= IOPL
+      i.op = OP_FLAGOP;
+      i.name = op === 0xfa ? "cli" : "sti";
+      return;
     case 0xfc:
     case 0xfd:
       i.sub = op - 0xfc + 3;

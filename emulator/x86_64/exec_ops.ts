@@ -563,8 +563,22 @@ export function execOp(c: X86Processor, i: Insn, ip: number, next: number): bool
         case 3:
           c.flagsCtl &= ~RFLAGS_DF;
           break;
-        default:
+        case 4:
           c.flagsCtl |= RFLAGS_DF;
+          break;
+        default: {
+          // CLI and STI need CPL <= IOPL (no VME or PVI here).
+          if (c.cplN > (c.flagsCtl & RFLAGS_IOPL) >> 12) {
+            c.faultWhy = `${i.name} in ring ${c.cplN} with IOPL ${
+              (c.flagsCtl & RFLAGS_IOPL) >> 12
+            }`;
+            c.raise(EXC_GP, 0);
+          }
+          if (i.sub === 5) c.flagsCtl &= ~RFLAGS_IF;
+          else c.flagsCtl |= RFLAGS_IF;
+          c.ip = next;
+          return true; // the run loop looks for interrupts now that IF may be 1
+        }
       }
       break;
     case OP_CPUID: {

@@ -251,7 +251,7 @@ export const STR_LODS = 3;
 /** SCAS. */
 export const STR_SCAS = 4;
 
-/** CLC, STC, CMC, CLD, STD (sub = 0..4). */
+/** CLC, STC, CMC, CLD, STD, CLI, STI (sub = 0..6). */
 export const OP_FLAGOP = 95;
 /** CPUID. */
 export const OP_CPUID = 96;
