@@ -47,6 +47,18 @@
  * The boot CPU is started by the platform's firmware with `start(rip)` after the firmware
  * has laid out page tables and a GDT and loaded them through the same methods.
  *
+ * ## What this CPU does not model
+ *
+ * 64-bit mode only (no real, protected or compatibility mode: an IRETQ to a 32-bit code
+ * segment is #GP with a message); rings 0 and 3 only; no x87, MMX, SSE or AVX (#UD, and
+ * the machine says which instruction); no VEX-encoded BMI instructions (TZCNT and LZCNT
+ * are there); no SMEP, SMAP, protection keys, 5-level paging, LDT, call gates, task
+ * switches or far transfers; RFLAGS.TF single-stepping and the one-instruction interrupt
+ * shadow after STI or MOV SS are not modelled (interrupts are taken between kernel entries
+ * and at the start of each slice of ring-3 execution); IRETQ to an outer ring leaves
+ * DS, ES, FS and GS as they were. Unmapped physical memory is a machine check, not
+ * all-ones reads.
+ *
  * @module
  */
 
