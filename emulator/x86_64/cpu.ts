@@ -1301,7 +1301,7 @@ export class X86Processor implements X86Cpu {
     if ((this.cr0 & CR0_PG) === 0) {
       return { ...base, pa: n, pageSize: 4096, explanation: "paging is off: physical = linear" };
     }
-    base.tlbHit = this.tlb.find(Math.floor(n / 4096), this.pcid) >= 0;
+    base.tlbHit = this.tlb.holds(Math.floor(n / 4096), this.pcid);
     const w = walk(
       this.bus,
       {
@@ -1340,6 +1340,7 @@ export class X86Processor implements X86Cpu {
     const n = canonicalNumber(rip);
     if (n === undefined) throw new RangeError(`start address ${hex(rip)} is not canonical`);
     this.#waitSipi = false;
+    this.#haltRip = undefined;
     this.setCpl(0);
     this.ip = n;
     if (rdi !== undefined) this.regs[7] = rdi;

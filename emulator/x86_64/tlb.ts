@@ -96,6 +96,16 @@ export class Tlb {
     return -1;
   }
 
+  /** Whether an entry for `vpn` is visible under `pcid`, without touching anything. */
+  holds(vpn: number, pcid: number): boolean {
+    const s = Tlb.setOf(vpn, pcid);
+    for (const e of [s, s + TLB_SETS]) {
+      const t = this.tag[e];
+      if (this.vpn[e] === vpn && (t === pcid || t === TAG_GLOBAL)) return true;
+    }
+    return false;
+  }
+
   #swap(a: number, b: number): void {
     for (
       const arr of [
