@@ -232,7 +232,7 @@ export function wrmsr(cpu: X86Processor, msr: number, value: bigint): void {
       return;
     }
     case IA32_STAR:
-      cpu.star = v;
+      cpu.setStar(v);
       return;
     case IA32_LSTAR:
       cpu.lstar = canonical();

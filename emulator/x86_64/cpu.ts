@@ -230,8 +230,12 @@ export class X86Processor implements X86Cpu {
   trLimit = 0;
   /** LDTR selector (always 0: no LDT support). */
   ldtrSel = 0;
-  /** IA32_STAR. */
+  /** IA32_STAR; write it with `setStar` so that its selector fields follow. */
   star = 0n;
+  /** STAR[47:32] (SYSCALL's CS) and STAR[63:48] (SYSRET's selector base), as numbers. */
+  starSyscall = 0;
+  /** See {@link starSyscall}. */
+  starSysret = 0;
   /** IA32_LSTAR (canonical). */
   lstar = 0;
   /** IA32_CSTAR. */
@@ -311,6 +315,8 @@ export class X86Processor implements X86Cpu {
   #kernelOps = 0;
   #exit = EXIT_NONE;
   #entryName = "";
+  #entryIp = NaN;
+  #entryAt = 0n;
   readonly #scratch = new Insn();
   readonly #fetchBuf = new Uint8Array(MAX_INSN_LENGTH);
 
@@ -412,9 +418,14 @@ export class X86Processor implements X86Cpu {
 
   /** Calls the kernel entry at RIP and checks how it left the CPU. */
   #runKernelEntry(): void {
-    const at = u64(this.ip);
-    const sym = this.machine.kernelText.lookup(at);
-    this.#entryName = sym?.name ?? hex(at);
+    // Kernel entries repeat (the syscall entry, the timer's): keep the last conversion.
+    if (this.ip !== this.#entryIp) {
+      this.#entryIp = this.ip;
+      this.#entryAt = u64(this.ip);
+      this.#entryName = this.machine.kernelText.lookup(this.#entryAt)?.name ??
+        hex(this.#entryAt);
+    }
+    const at = this.#entryAt;
     this.timeNs += KERNEL_ENTRY_COST_NS;
     this.#kernelOps = 0;
     this.#exit = EXIT_NONE;
@@ -519,8 +530,16 @@ export class X86Processor implements X86Cpu {
     return this.cplN;
   }
 
+  /** Sets IA32_STAR and its selector fields. */
+  setStar(v: bigint): void {
+    this.star = BigInt.asUintN(64, v);
+    this.starSyscall = Number((this.star >> 32n) & 0xffffn);
+    this.starSysret = Number((this.star >> 48n) & 0xffffn);
+  }
+
   /** Makes `pcid` the current PCID. */
   setPcid(pcid: number): void {
+    if (pcid !== this.pcid) this.tlb.gen++;
     this.pcid = pcid;
     this.pcidSet = pcidHash(pcid);
   }
@@ -946,6 +965,8 @@ export class X86Processor implements X86Cpu {
 
   /** The decoded-instruction page the interpreter loop is in (see `lookup`). */
   codePageArr: CodePage = [];
+  /** The TLB flush count when `codePageArr` was entered. */
+  codePageGen = -1;
 
   /**
    * The interpreter loop's miss path: the decoded instruction at `ip`, entering its code
@@ -1389,7 +1410,7 @@ export class X86Processor implements X86Cpu {
     this.gdtrBase = this.idtrBase = 0;
     this.gdtrLimit = this.idtrLimit = 0xffff;
     this.trSel = this.trBase = this.trLimit = 0;
-    this.star = 0n;
+    this.setStar(0n);
     this.lstar = this.cstar = this.fmask = 0;
     this.tlb.flushAll();
     this.icache.clear();

@@ -395,9 +395,12 @@ export function syscall(cpu: X86Processor, nextIp: number): void {
     fail(cpu, EXC_UD, -1, "syscall with EFER.SCE = 0 (the kernel has not enabled SYSCALL)");
   }
   const flags = cpu.rflagsN();
-  cpu.regs[RCX] = u64(nextIp);
-  cpu.regs[R11] = BigInt(flags & ~RFLAGS_RF);
-  const base = Number((cpu.star >> 32n) & 0xffffn);
+  const r = cpu.r32;
+  r[RCX * 2] = nextIp | 0;
+  r[RCX * 2 + 1] = Math.floor(nextIp / 4294967296);
+  r[R11 * 2] = flags & ~RFLAGS_RF;
+  r[R11 * 2 + 1] = 0;
+  const base = cpu.starSyscall;
   cpu.sel[SEG_CS] = base & 0xfffc;
   cpu.sel[SEG_SS] = (base + 8) & 0xffff;
   cpu.setRflagsN(flags & ~cpu.fmask & ~RFLAGS_RF);
@@ -418,22 +421,25 @@ export function syscall(cpu: X86Processor, nextIp: number): void {
 export function sysretq(cpu: X86Processor): void {
   if ((cpu.efer & EFER_SCE) === 0) fail(cpu, EXC_UD, -1, "sysretq with EFER.SCE = 0");
   if (cpu.cplN !== 0) fail(cpu, EXC_GP, 0, "sysretq outside ring 0");
-  const rcx = cpu.regs[RCX];
-  const ip = canonicalNumber(rcx);
-  if (ip === undefined) {
+  const r = cpu.r32;
+  const hi = r[RCX * 2 + 1];
+  if (((hi + 0x8000) >>> 16) !== 0) {
     fail(
       cpu,
       EXC_GP,
       0,
-      `RCX = ${hex(BigInt.asUintN(64, rcx))} is not canonical: Intel CPUs raise #GP(0) in ` +
+      `RCX = ${
+        hex(BigInt.asUintN(64, cpu.regs[RCX]))
+      } is not canonical: Intel CPUs raise #GP(0) in ` +
         `ring 0, after RSP already holds the user's stack pointer (the SYSRET pitfall); ` +
         `check RCX or return with iretq`,
     );
   }
-  const base = Number((cpu.star >> 48n) & 0xffffn);
+  const ip = hi * 4294967296 + (r[RCX * 2] >>> 0);
+  const base = cpu.starSysret;
   cpu.sel[SEG_CS] = ((base + 16) | 3) & 0xffff;
   cpu.sel[SEG_SS] = ((base + 8) | 3) & 0xffff;
-  cpu.setRflagsN((Number(BigInt.asUintN(32, cpu.regs[R11])) & 0x3c7fd7) | 2);
+  cpu.setRflagsN((r[R11 * 2] & 0x3c7fd7) | 2);
   cpu.setCpl(3);
   cpu.ip = ip;
   cpu.loopBudget = 0;

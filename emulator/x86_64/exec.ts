@@ -105,9 +105,12 @@ function interpret(cpu: X86Processor): number {
   // keeps `ip - pageVa` in int32 arithmetic for code below 2^30.)
   let pageVa = -(2 ** 30);
   let ip = cpu.ip;
-  // Translations may have changed since the last call (a CR3 write, INVLPG): enter the
-  // code page afresh.
-  cpu.codePageArr = NO_PAGE;
+  // Translations may have changed since the last call (a CR3 write, INVLPG): then enter
+  // the code page afresh.
+  if (cpu.codePageGen !== cpu.tlb.gen) {
+    cpu.codePageArr = NO_PAGE;
+    cpu.codePageGen = cpu.tlb.gen;
+  }
   // None of these changes while the loop runs: the epoch changes between calls (a new
   // quantum, a kernel entry), the PCID and the access permissions with CR3, CR0.WP and
   // the CPL, which the loop never changes without returning.

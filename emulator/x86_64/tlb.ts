@@ -58,6 +58,11 @@ const TAG_INVALID = -2;
 
 /** The TLB. */
 export class Tlb {
+  /**
+   * Counts the flushes: anything that may change what an address translates to moves
+   * it (the CPU's interpreter keeps its code page while it stays the same).
+   */
+  gen = 0;
   /** The 4-KiB virtual page number (va / 4096, floor; negative in the upper half). */
   readonly vpn: Float64Array = new Float64Array(TLB_ENTRIES).fill(NaN);
   /** The PCID the entry matches, TAG_GLOBAL for a global entry, or -2 when invalid. */
@@ -197,6 +202,7 @@ export class Tlb {
 
   /** Drops the entry in slot `s` (a page fault on a stale entry drops it, §4.10.4.1). */
   dropSlot(s: number): void {
+    this.gen++;
     this.#drop(s);
   }
 
@@ -208,6 +214,7 @@ export class Tlb {
   }
 
   #flushWhere(pred: (s: number) => boolean): number {
+    this.gen++;
     let n = 0;
     for (let s = 0; s < TLB_ENTRIES; s++) {
       if (this.tag[s] !== TAG_INVALID && pred(s)) {
