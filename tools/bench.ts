@@ -19,8 +19,11 @@
  */
 
 import { parseArgs } from "node:util";
-import { measureAluMips, measureMemMips } from "../emulator/riscv64/bench.ts";
-import { assembleRiscvElf } from "../emulator/asm/riscv/assemble_elf.ts";
+import * as riscv64 from "../emulator/riscv64/bench.ts";
+import * as x86_64 from "../emulator/x86_64/bench.ts";
+import { measureQemuMips } from "./exec/bench.ts";
+import { RISCV_ALU_LOOP, riscvAluElf } from "./exec/riscv64_bench.ts";
+import { X86_ALU_LOOP, x86AluElf } from "./exec/x86_64_bench.ts";
 
 /** One figure: a dotted name, its unit, which direction is better, how to measure it. */
 export interface Figure {
@@ -36,81 +39,17 @@ export interface Figure {
 
 /** Every figure, in the order they are printed. */
 export const FIGURES: Figure[] = [
-  { name: "riscv64.alu_mips", unit: "MIPS", higherIsBetter: true, measure: () => measureAluMips() },
-  { name: "riscv64.mem_mips", unit: "MIPS", higherIsBetter: true, measure: () => measureMemMips() },
-  {
-    name: "riscv64.qemu_alu_mips",
-    unit: "MIPS",
-    higherIsBetter: true,
-    measure: () => qemuMips("qemu-riscv64", riscvAluElf),
-  },
+  mips("riscv64.alu_mips", () => riscv64.measureAluMips()),
+  mips("riscv64.mem_mips", () => riscv64.measureMemMips()),
+  mips("riscv64.qemu_alu_mips", () => measureQemuMips(riscvAluElf, RISCV_ALU_LOOP, "qemu-riscv64")),
+  mips("x86_64.alu_mips", () => x86_64.measureAluMips()),
+  mips("x86_64.mem_mips", () => x86_64.measureMemMips()),
+  mips("x86_64.qemu_alu_mips", () => measureQemuMips(x86AluElf, X86_ALU_LOOP, "qemu-x86_64")),
 ];
 
-/**
- * The ALU loop as a static Linux program that runs `iterations` times and exits: the
- * body of emulator/riscv64/bench.ts's ALU loop (11 instructions an iteration) with its
- * branch comparing against a bound instead of zero, so the count is the same.
- */
-export function riscvAluElf(iterations: number): Uint8Array {
-  return assembleRiscvElf(`
-    .globl _start
-_start:
-    li s1, ${iterations}
-    li t0, 0
-    li t1, 1
-1:  add t2, t0, t1
-    xor t3, t2, t0
-    slli t4, t3, 3
-    srli t5, t4, 2
-    and t6, t5, t2
-    or a0, t6, t1
-    sltu a1, a0, t2
-    sub a2, a0, a1
-    addi t0, t0, 1
-    addi t1, t1, 3
-    bne t0, s1, 1b
-    li a0, 0
-    li a7, 93
-    ecall
-`).elf;
-}
-
-/** Instructions per iteration of the loop above. */
-const ALU_LOOP_LENGTH = 11;
-
-/**
- * MIPS of a QEMU user-mode emulator on the loop, measured as the difference between a
- * short and a long run (so process start-up cancels out), best of three.
- */
-async function qemuMips(
-  qemu: string,
-  elf: (iterations: number) => Uint8Array,
-): Promise<number | undefined> {
-  const dir = await Deno.makeTempDir({ prefix: "bench-" });
-  try {
-    const short = 1_000_000, long = 101_000_000;
-    const time = async (iterations: number) => {
-      const path = `${dir}/loop-${iterations}.elf`;
-      await Deno.writeFile(path, elf(iterations), { mode: 0o755 });
-      let best = Infinity;
-      for (let i = 0; i < 3; i++) {
-        const t0 = performance.now();
-        const out = await new Deno.Command(qemu, { args: [path], stdout: "null", stderr: "null" })
-          .output();
-        const t = performance.now() - t0;
-        if (!out.success) throw new Error(`${qemu} ${path} failed with status ${out.code}`);
-        best = Math.min(best, t);
-      }
-      return best;
-    };
-    const dt = (await time(long)) - (await time(short));
-    return ((long - short) * ALU_LOOP_LENGTH) / (dt * 1000);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return undefined;
-    throw e;
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+/** A speed figure in millions of instructions per second. */
+function mips(name: string, measure: Figure["measure"]): Figure {
+  return { name, unit: "MIPS", higherIsBetter: true, measure };
 }
 
 /** Nests dotted names: {"a.b": 1} -> {a: {b: 1}}. */

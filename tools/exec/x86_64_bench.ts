@@ -11,13 +11,13 @@
  * const qemu = await measureQemuMips(x86AluElf, X86_ALU_LOOP);   // undefined without QEMU
  * ```
  *
- * Uses `performance.now()` and Deno.Command: this is a host tool, not emulator code.
+ * The measuring itself is in bench.ts, shared with the RISC-V programs.
  *
  * @module
  */
 
 import { assembleX86Elf } from "../../emulator/asm/x86/assemble_elf.ts";
-import { execElf } from "./exec.ts";
+import { measureExecMips, measureQemuMips } from "./bench.ts";
 
 /** Instructions per iteration of {@link x86AluElf}'s loop. */
 export const X86_ALU_LOOP = 5;
@@ -78,69 +78,6 @@ export function x86MemElf(iterations: number): Uint8Array {
   `).elf;
 }
 
-/**
- * Runs `program(iterations)` under the exec layer and returns millions of guest
- * instructions per second of host time (after a warm-up run of a tenth as many).
- */
-export function measureExecMips(
-  program: (iterations: number) => Uint8Array,
-  perIteration: number,
-  iterations = 20_000_000,
-): number {
-  const run = (n: number) => {
-    const result = execElf(program(n), {
-      args: ["bench"],
-      output: () => {},
-      limitNs: n * perIteration * 4 + 1_000_000,
-    });
-    if (result.how !== "exit" || result.status !== 0) {
-      throw new Error(`the benchmark program failed: ${result.message ?? result.status}`);
-    }
-    return result.instret;
-  };
-  run(Math.max(1000, Math.floor(iterations / 10)));
-  const t0 = performance.now();
-  const instret = run(iterations);
-  return instret / (performance.now() - t0) / 1000;
-}
-
-/**
- * MIPS of `qemu-x86_64` on `program`, measured as the difference between a short and a
- * long run (so process start-up cancels out), best of three. Undefined when QEMU is not
- * installed.
- */
-export async function measureQemuMips(
-  program: (iterations: number) => Uint8Array,
-  perIteration: number,
-  qemu = "qemu-x86_64",
-): Promise<number | undefined> {
-  const dir = await Deno.makeTempDir({ prefix: "x86-bench-" });
-  try {
-    const short = 1_000_000, long = 201_000_000;
-    const time = async (iterations: number) => {
-      const path = `${dir}/loop-${iterations}.elf`;
-      await Deno.writeFile(path, program(iterations), { mode: 0o755 });
-      let best = Infinity;
-      for (let i = 0; i < 3; i++) {
-        const t0 = performance.now();
-        const out = await new Deno.Command(qemu, { args: [path], stdout: "null", stderr: "null" })
-          .output();
-        const t = performance.now() - t0;
-        if (!out.success) throw new Error(`${qemu} ${path} failed with status ${out.code}`);
-        best = Math.min(best, t);
-      }
-      return best;
-    };
-    const dt = (await time(long)) - (await time(short));
-    return ((long - short) * perIteration) / (dt * 1000);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return undefined;
-    throw e;
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
 if (import.meta.main) {
   const row = (name: string, v: number | undefined) =>
     console.log(
@@ -150,6 +87,6 @@ if (import.meta.main) {
     );
   row("x86_64.exec_alu_mips", measureExecMips(x86AluElf, X86_ALU_LOOP));
   row("x86_64.exec_mem_mips", measureExecMips(x86MemElf, X86_MEM_LOOP, 10_000_000));
-  row("x86_64.qemu_alu_mips", await measureQemuMips(x86AluElf, X86_ALU_LOOP));
-  row("x86_64.qemu_mem_mips", await measureQemuMips(x86MemElf, X86_MEM_LOOP));
+  row("x86_64.qemu_alu_mips", await measureQemuMips(x86AluElf, X86_ALU_LOOP, "qemu-x86_64"));
+  row("x86_64.qemu_mem_mips", await measureQemuMips(x86MemElf, X86_MEM_LOOP, "qemu-x86_64"));
 }
