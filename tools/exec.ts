@@ -1,8 +1,8 @@
 /**
- * `deno task exec PROGRAM.elf [ARGS...]`: runs a static Linux program (RISC-V or x86-64, from the ELF header) on the emulator, as
- * `qemu-riscv64` or `qemu-x86_64` would. The host adapter of tools/exec/: it reads the
- * file, passes what the program writes to stdout and stderr, prints traces and messages to
- * stderr, and exits with the program's status.
+ * `deno task exec PROGRAM.elf [ARGS...]`: runs a static Linux program, RISC-V or x86-64 as
+ * its ELF header says, on the emulator, as `qemu-riscv64` or `qemu-x86_64` would. The host
+ * adapter of tools/exec/: it reads the file, passes what the program writes to stdout and
+ * stderr, prints traces and messages to stderr, and exits with the program's status.
  *
  * Options (before the program): `--seed N`, `--mem SIZE` (256M, 1G, ...), `--trace KINDS`
  * (comma-separated: trap, kernel, walk, tlb, ... or all).
