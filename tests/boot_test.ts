@@ -28,7 +28,7 @@ Deno.test("boot: the demo kernel runs its user program through paging, a timer a
 });
 
 Deno.test("boot: the memory map follows --mem, and more harts still boot", () => {
-  const { status, out } = run(["--mem", "4G", "--harts", "4", "--seed", "9"]);
+  const { status, out } = run(["--mem", "4G", "--cpus", "4", "--seed", "9"]);
   assert.equal(status, 0);
   assert.match(out, /demo: memory 0x8000_0000\.\.0x1_8000_0000 \(4 GiB\)/);
 });
@@ -45,10 +45,32 @@ Deno.test("boot: --trace prints the records it is asked for", () => {
 
 Deno.test("boot: bad options are refused with a message, not a stack trace", () => {
   assert.match(parseBootArgs(["--mem", "lots"]) as string, /give a size such as 256M/);
-  assert.match(parseBootArgs(["--harts", "40"]) as string, /1 to 16/);
+  assert.match(parseBootArgs(["--cpus", "40"]) as string, /1 to 16/);
+  assert.match(parseBootArgs(["--arch", "arm64"]) as string, /choose riscv64 or x86_64/);
   assert.match(parseBootArgs(["--trace", "bogus"]) as string, /not a trace category/);
   assert.match(parseBootArgs(["--frobnicate"]) as string, /Unknown option/);
   const { status, err } = run(["--mem", "2M"]);
   assert.equal(status, 2);
   assert.match(err, /virt RAM must be 4 MiB/);
+});
+
+Deno.test("boot: the x86-64 demo runs ring 3 through its own GDT, IDT, paging and APIC timer", () => {
+  const { status, out, err } = run(["--arch", "x86_64"]);
+  assert.equal(status, 0, err);
+  assert.match(err, /booting the x86-64 PC with the built-in demo kernel/);
+  assert.match(out, /memory 0x31_9000\.\.0x1000_0000 usable/, "the memory map from boot info");
+  assert.match(out, /XSDT lists APIC at 0x[0-9a-f_]+, HPET at 0x[0-9a-f_]+, MCFG at/);
+  assert.match(out, /user: hello from ring 3/);
+  assert.match(out, /demo: timer interrupt at \d\.\d{3} ms; user rip 0x40_00/);
+  assert.match(out, /sum of 1\.\.3000000 = 0xbcfdab60/);
+  assert.ok(out.indexOf("hello") < out.indexOf("timer interrupt"));
+  assert.ok(out.indexOf("timer interrupt") < out.indexOf("sum of"));
+  assert.match(err, /exit status 33/, "the debug-exit convention; the boot command reports 0");
+});
+
+Deno.test("boot: the x86-64 PC boots with 4 GiB and 4 CPUs, and a seed replays", () => {
+  const a = run(["--arch", "x86_64", "--mem", "4G", "--cpus", "4", "--seed", "3"]);
+  assert.equal(a.status, 0, a.err);
+  assert.match(a.out, /memory 0x1_0000_0000\.\.0x1_5000_0000 usable/, "RAM above the 4 GiB hole");
+  assert.equal(run(["--arch", "x86_64", "--mem", "4G", "--cpus", "4", "--seed", "3"]).out, a.out);
 });

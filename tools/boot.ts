@@ -1,11 +1,11 @@
 /**
  * `deno task boot`: boots the system on the emulator, with the UART on this terminal.
  *
- * Until the kernel exists (kernel/, arch/), it boots the RISC-V `virt` board with the
- * built-in demo kernel in demo/ and says so.
+ * Until the kernel exists (kernel/, arch/), it boots a board with one of the built-in
+ * demo kernels in demo/ (the RISC-V `virt` board by default) and says so.
  *
  * ```
- * deno task boot [--arch riscv64] [--mem 256M] [--harts N] [--seed N] [--trace KINDS]
+ * deno task boot [--arch riscv64|x86_64] [--mem 256M] [--cpus N] [--seed N] [--trace KINDS]
  * ```
  *
  * @module
@@ -13,29 +13,27 @@
 
 import { parseArgs } from "node:util";
 import { formatSize, parseSize } from "../emulator/core/memory.ts";
-import type { StopReason } from "../emulator/core/machine.ts";
+import type { Cpu, Machine, StopReason } from "../emulator/core/machine.ts";
 import { formatEvent, TRACE_KINDS, type TraceKind } from "../emulator/core/trace.ts";
 import { createVirt } from "../emulator/riscv64/virt.ts";
-import { DEMO_ENTRY, DEMO_IMAGE_SIZE, installDemoKernel } from "../demo/riscv64.ts";
+import { createPc } from "../emulator/x86_64/pc.ts";
+import { X86Processor } from "../emulator/x86_64/cpu.ts";
+import { debugExitStatus } from "../emulator/x86_64/debug_exit.ts";
+import * as riscvDemo from "../demo/riscv64.ts";
+import * as x86Demo from "../demo/x86_64.ts";
 
 const USAGE = `usage: deno task boot [options]
 
-  --arch ARCH     riscv64 (x86_64 arrives with the PC board)      [riscv64]
+  --arch ARCH     riscv64 or x86_64                                [riscv64]
   --mem SIZE      RAM, e.g. 256M or 4G                             [256M]
-  --harts N       number of CPUs, 1 to 16                          [1]
+  --cpus N        number of CPUs (harts), 1 to 16                  [1]
   --seed N        seed for the CPU interleaving                    [1]
   --trace KINDS   comma-separated trace categories to print to stderr
                   (${TRACE_KINDS.join(", ")}, or all)
   --help          this text`;
 
 /** Parses the command line; returns an error message or the options. */
-export function parseBootArgs(args: string[]): string | {
-  arch: "riscv64";
-  memory: number;
-  harts: number;
-  seed: number;
-  trace: TraceKind[];
-} {
+export function parseBootArgs(args: string[]): string | BootOptions {
   let parsed;
   try {
     parsed = parseArgs({
@@ -43,7 +41,7 @@ export function parseBootArgs(args: string[]): string | {
       options: {
         arch: { type: "string", default: "riscv64" },
         mem: { type: "string", default: "256M" },
-        harts: { type: "string", default: "1" },
+        cpus: { type: "string", default: "1" },
         seed: { type: "string", default: "1" },
         trace: { type: "string", default: "" },
         help: { type: "boolean", default: false },
@@ -53,13 +51,13 @@ export function parseBootArgs(args: string[]): string | {
     return `${(e as Error).message}\n\n${USAGE}`;
   }
   if (parsed.help) return USAGE;
-  if (parsed.arch !== "riscv64") {
-    return `--arch ${parsed.arch}: only riscv64 boots so far (the x86-64 PC is being built)`;
+  if (parsed.arch !== "riscv64" && parsed.arch !== "x86_64") {
+    return `--arch ${parsed.arch}: choose riscv64 or x86_64`;
   }
   const memory = parseSize(parsed.mem);
   if (memory === undefined) return `--mem ${parsed.mem}: give a size such as 256M or 4G`;
-  const harts = Number(parsed.harts), seed = Number(parsed.seed);
-  if (!Number.isInteger(harts) || harts < 1 || harts > 16) return `--harts: 1 to 16`;
+  const cpus = Number(parsed.cpus), seed = Number(parsed.seed);
+  if (!Number.isInteger(cpus) || cpus < 1 || cpus > 16) return `--cpus ${parsed.cpus}: 1 to 16`;
   if (!Number.isInteger(seed)) return `--seed ${parsed.seed}: give an integer`;
   const trace = parsed.trace ? parsed.trace.split(",").map((s) => s.trim()) : [];
   for (const k of trace) {
@@ -68,7 +66,62 @@ export function parseBootArgs(args: string[]): string | {
     }
   }
   const kinds = trace.includes("all") ? [...TRACE_KINDS] : trace as TraceKind[];
-  return { arch: "riscv64", memory, harts, seed, trace: kinds };
+  return { arch: parsed.arch, memory, cpus, seed, trace: kinds };
+}
+
+/** What `deno task boot` was asked for. */
+export interface BootOptions {
+  /** The board. */
+  arch: "riscv64" | "x86_64";
+  /** RAM in bytes. */
+  memory: number;
+  /** CPUs (harts). */
+  cpus: number;
+  /** Interleaving seed. */
+  seed: number;
+  /** Trace categories to print. */
+  trace: TraceKind[];
+}
+
+/** A bootable system: a board with a kernel installed, and how to read its exit status. */
+interface BootTarget {
+  /** What is being booted, for the first line. */
+  describe: string;
+  /** The machine, ready to run. */
+  machine: Machine<Cpu>;
+  /** The process exit status for a power-off with `code`. */
+  status(code: number): number;
+}
+
+/** Builds the board of `options.arch` with its demo kernel, UART output to `transmit`. */
+function buildTarget(options: BootOptions, transmit: (byte: number) => void): BootTarget {
+  const common = { memory: options.memory, seed: options.seed, cmdline: "console=ttyS0", transmit };
+  if (options.arch === "riscv64") {
+    const board = createVirt({
+      ...common,
+      harts: options.cpus,
+      kernel: { size: riscvDemo.DEMO_IMAGE_SIZE, entry: riscvDemo.DEMO_ENTRY },
+    });
+    riscvDemo.installDemoKernel(board.machine);
+    return {
+      describe: "the RISC-V virt board with the built-in demo kernel (demo/riscv64.ts)",
+      machine: board.machine as unknown as Machine<Cpu>,
+      status: (code) => code,
+    };
+  }
+  const board = createPc({
+    ...common,
+    cpus: options.cpus,
+    kernel: { size: x86Demo.DEMO_IMAGE_SIZE, entry: x86Demo.DEMO_ENTRY },
+    cpu: (m, index, io) => new X86Processor(m, { index, io }),
+  });
+  x86Demo.installDemoKernel(board.machine);
+  return {
+    describe: "the x86-64 PC with the built-in demo kernel (demo/x86_64.ts)",
+    machine: board.machine as unknown as Machine<Cpu>,
+    // The debug-exit port can only report odd statuses; the demo's success value maps to 0.
+    status: (code) => code === debugExitStatus(x86Demo.DEMO_SUCCESS_VALUE) ? 0 : code,
+  };
 }
 
 /** Boots; returns the process exit status. */
@@ -82,30 +135,22 @@ export function boot(
     err(options + "\n");
     return options === USAGE ? 0 : 2;
   }
-  err(
-    `boot: no kernel yet: booting the RISC-V virt board (${formatSize(options.memory)}, ` +
-      `${options.harts} hart(s), seed ${options.seed}) with the built-in demo kernel (demo/riscv64.ts)\n`,
-  );
   const pending: number[] = [];
-  let board;
+  let target;
   try {
-    board = createVirt({
-      memory: options.memory,
-      harts: options.harts,
-      seed: options.seed,
-      kernel: { size: DEMO_IMAGE_SIZE, entry: DEMO_ENTRY },
-      cmdline: "console=ttyS0",
-      transmit: (byte) => pending.push(byte),
-    });
+    target = buildTarget(options, (byte) => pending.push(byte));
   } catch (e) {
     err(`boot: ${(e as Error).message}\n`);
     return 2;
   }
-  const machine = board.machine;
+  err(
+    `boot: no kernel yet: booting ${target.describe} ` +
+      `(${formatSize(options.memory)}, ${options.cpus} CPU(s), seed ${options.seed})\n`,
+  );
+  const machine = target.machine;
   machine.trace.enable(...options.trace);
   machine.trace.listen((e) => err(formatEvent(e) + "\n"));
   machine.onMessage = (m) => err(`machine: ${m}\n`);
-  installDemoKernel(machine);
 
   // Run in slices of virtual time so output appears as the guest produces it.
   let reason: StopReason;
@@ -113,14 +158,14 @@ export function boot(
     reason = machine.run(machine.now() + 10_000_000);
     if (pending.length) out(new Uint8Array(pending.splice(0)));
   } while (reason.kind === "paused");
-  return report(reason, err);
+  return report(reason, target, err);
 }
 
-function report(reason: StopReason, err: (s: string) => void): number {
+function report(reason: StopReason, target: BootTarget, err: (s: string) => void): number {
   switch (reason.kind) {
     case "shutdown":
       err(`boot: ${reason.message} (status ${reason.code})\n`);
-      return reason.code;
+      return target.status(reason.code);
     case "reset":
       err(`boot: ${reason.message}\n`);
       return 0;
