@@ -60,7 +60,10 @@ Deno.test("guard: a run queue must give back exactly what it was given", () => {
   const inventing: RunQueue = { ...createRunQueue(), next: () => t(99) };
   const q = guardRunQueue(inventing);
   q.enqueue(t(1));
-  assert.throws(() => q.next(), /next\(\) returned thread 99, which is not a queued thread \(queued: 1\)/);
+  assert.throws(
+    () => q.next(),
+    /next\(\) returned thread 99, which is not a queued thread \(queued: 1\)/,
+  );
   const liar = guardRunQueue({ ...createRunQueue(), remove: () => true });
   assert.throws(
     () => liar.remove(t(5)),

@@ -56,8 +56,12 @@ export interface Trap {
   address: bigint;
   /** The access of a memory trap. */
   access: Access;
-  /** The hardware's own words, for reports: "scause 0xd (load page fault), stval 0x...". */
-  cause: string;
+  /**
+   * The hardware's own words, for reports: "scause 0xd (load page fault), stval 0x...". A
+   * port may compute it when it is read (a getter), so that traps nobody reports cost no
+   * formatting.
+   */
+  readonly cause: string;
 }
 
 /** A fresh record, for a port to keep one per CPU. */

@@ -75,7 +75,7 @@ import type { KernelBootInfo } from "../../kernel/bootinfo.ts";
 import type { TlbControl, UartRegisters } from "../../kernel/components.ts";
 import { hex } from "../../kernel/format.ts";
 import { DEVICE_BASE, HHDM_BASE, PAGE_SIZE } from "../../kernel/mm/phys.ts";
-import { newTrap, type Trap } from "../../kernel/trap.ts";
+import type { Trap, TrapKind } from "../../kernel/trap.ts";
 import { initUserRegs, loadUserRegs, SAVE_AREA_SIZE, saveUserRegs } from "./context.ts";
 import { readFdt } from "./fdt.ts";
 import { HartPhysMem } from "./phys.ts";
@@ -161,7 +161,7 @@ export class RiscvArch implements Arch {
   #sstc = false;
   #paging = false;
   #handler: TrapHandler | undefined;
-  readonly #traps: Trap[] = [];
+  readonly #traps: RiscvTrap[] = [];
 
   /** The port for `machine`'s harts. */
   constructor(readonly machine: Machine<Hart>) {
@@ -297,7 +297,7 @@ export class RiscvArch implements Arch {
   /** The trap entry (stvec): decode, then hand the trap to the kernel. */
   trapEntry(hart: Hart): void {
     this.hart = hart;
-    const trap = (this.#traps[hart.index] ??= newTrap());
+    const trap = (this.#traps[hart.index] ??= new RiscvTrap());
     const scause = hart.csrr(CSR_SCAUSE);
     const stval = hart.csrr(CSR_STVAL);
     const sepc = hart.csrr(CSR_SEPC);
@@ -367,15 +367,41 @@ export class RiscvArch implements Arch {
   }
 }
 
+/** A trap as the RISC-V port decodes it: the registers, and the kernel's view of them. */
+export class RiscvTrap implements Trap {
+  /** What happened. */
+  kind: TrapKind = "other";
+  /** Where the hart was. */
+  from: Trap["from"] = "user";
+  /** sepc. */
+  pc = 0n;
+  /** stval, for a memory exception. */
+  address = 0n;
+  /** The access of a memory exception. */
+  access: Access = "read";
+  /** scause. */
+  scause = 0n;
+  /** stval. */
+  stval = 0n;
+
+  /** "scause 0xd (load page fault), stval 0x...", formatted when a report asks. */
+  get cause(): string {
+    const interrupt = (this.scause & SCAUSE_INTERRUPT) !== 0n;
+    const code = Number(this.scause & ~SCAUSE_INTERRUPT);
+    const name = (interrupt ? INTERRUPT_NAMES : EXCEPTION_NAMES)[code] ?? `cause ${code}`;
+    return `scause ${hex(this.scause)} (${name}), stval ${hex(this.stval)}`;
+  }
+}
+
 /** Fills `trap` from scause, stval and sepc (§10.1.8, Table 10.2: the causes). */
-export function decodeTrap(trap: Trap, scause: bigint, stval: bigint, sepc: bigint): void {
+export function decodeTrap(trap: RiscvTrap, scause: bigint, stval: bigint, sepc: bigint): void {
   const interrupt = (scause & SCAUSE_INTERRUPT) !== 0n;
   const code = Number(scause & ~SCAUSE_INTERRUPT);
-  const name = (interrupt ? INTERRUPT_NAMES : EXCEPTION_NAMES)[code] ?? `cause ${code}`;
+  trap.scause = scause;
+  trap.stval = stval;
   trap.pc = sepc;
   trap.address = 0n;
   trap.access = "read";
-  trap.cause = `scause ${hex(scause)} (${name}), stval ${hex(stval)}`;
   if (interrupt) {
     trap.kind = code === IRQ_S_TIMER
       ? "timer"
@@ -403,7 +429,7 @@ export function decodeTrap(trap: Trap, scause: bigint, stval: bigint, sepc: bigi
 }
 
 /** The memory exceptions: what the kernel calls them and which access they were. */
-const MEMORY_EXCEPTIONS: Readonly<Record<number, [Trap["kind"], Access]>> = {
+const MEMORY_EXCEPTIONS: Readonly<Record<number, [TrapKind, Access]>> = {
   [EXC_INST_MISALIGNED]: ["misaligned", "execute"],
   [EXC_INST_ACCESS]: ["access_fault", "execute"],
   [EXC_LOAD_MISALIGNED]: ["misaligned", "read"],

@@ -3,7 +3,7 @@ import { Machine } from "../../emulator/core/machine.ts";
 import { CSR_SEPC, CSR_SSTATUS, SSTATUS_SPIE, SSTATUS_SPP } from "../../emulator/riscv64/csr.ts";
 import type { Hart } from "../../emulator/riscv64/hart_api.ts";
 import { RiscvHart } from "../../emulator/riscv64/hart.ts";
-import { decodeTrap } from "./arch.ts";
+import { decodeTrap, RiscvTrap } from "./arch.ts";
 import {
   initUserRegs,
   loadUserRegs,
@@ -13,7 +13,6 @@ import {
   saveX,
 } from "./context.ts";
 import { HartPhysMem } from "./phys.ts";
-import { newTrap } from "../../kernel/trap.ts";
 
 const RAM = 0x8000_0000;
 
@@ -64,7 +63,7 @@ Deno.test("context: a new thread starts in user mode at its entry with sp and a0
 });
 
 Deno.test("trap decode: scause and stval become the kernel's trap kinds", () => {
-  const t = newTrap();
+  const t = new RiscvTrap();
   const cases: [bigint, string, string][] = [
     [8n, "syscall", "read"],
     [(1n << 63n) | 5n, "timer", "read"],
