@@ -174,3 +174,42 @@ Deno.test("memory: with enough ASIDs, switching address spaces flushes nothing",
   assert.equal(r.kernel.asids.rollovers, 0);
   assert.equal(fullFlushes, 1, "only the one when paging was turned on");
 });
+
+Deno.test("memory: creating threads until memory runs out is E_NOMEM, and exit cleans up", () => {
+  const r = run({
+    memory: 8 << 20,
+    cmdline: "tick_hz=10000",
+    programs: [{
+      name: "greedy",
+      assembly: `
+    .text
+    li    s1, 0
+1:  la    a0, child
+    li    a1, 0
+    li    a2, 0
+    li    a7, 9                 # thread_create(child, 0, 0), never yielding
+    ecall
+    bltz  a0, 2f
+    addi  s1, s1, 1
+    j     1b
+2:  li    t0, -12               # E_NOMEM?
+    bne   a0, t0, 3f
+    mv    a0, s1
+    li    a7, 2                 # exit(threads created): every thread dies with the process
+    ecall
+3:  ${EXIT(1)}
+child:
+    li    a0, 10000000000       # sleep(10 s): children wait until the process ends
+    li    a7, 5
+    ecall
+    j     child
+`,
+    }],
+  });
+  assert.equal(stopped(r), "shutdown 0", r.out);
+  const m = /process 1 \(greedy\) exited with status (\d+)/.exec(r.out);
+  assert.ok(m && Number(m[1]) > 500, r.out);
+  const s = memStats(r.kernel);
+  assert.equal(s.kernelStackFrames, 1, "only the idle thread's stack is left");
+  assert.equal(s.userFrames, 0);
+});
