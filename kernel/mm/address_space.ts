@@ -83,15 +83,21 @@ export function mapUserPages(
   space.regions.push({ va, pa, frames });
 }
 
-/** Unmaps and frees a user space's pages, its page tables and its record. */
+/**
+ * Frees a user space that no CPU runs in any more: its page tables, then its pages, then its
+ * record.
+ *
+ * Between the two, the TLB: a hart may cache non-leaf entries of the tables just freed, and
+ * only an `sfence.vma` without an address drops those (§10.2.1), so the space's ASID is
+ * flushed whole. (An ASID of an older generation was flushed at the rollover, and may now
+ * be someone else's: it is left alone.)
+ */
 export function destroyAddressSpace(k: Kernel, space: AddressSpace): void {
-  const user = k.frames.for("user");
-  for (const r of space.regions) {
-    k.pageTables.unmap(space.root, space.asid, r.va, r.frames * PAGE_SIZE);
-    user.free(r.pa, r.frames);
-  }
-  space.regions.length = 0;
   k.pageTables.destroyRoot(space.root);
+  if (space.asidGeneration === k.asids.generation) k.arch.tlb.flushAsid(space.asid);
+  const user = k.frames.for("user");
+  for (const r of space.regions) user.free(r.pa, r.frames);
+  space.regions.length = 0;
   k.heap.spaces.free(space.object);
 }
 

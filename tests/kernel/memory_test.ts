@@ -142,12 +142,14 @@ bad:
 value: .dword 0
 `;
 
-/** Runs the four keepers with `cmdline`; counts the full TLB flushes (sfence.vma with no address). */
+/** Runs the four keepers with `cmdline`; counts the full TLB flushes (no address, no ASID). */
 function keepers(cmdline: string) {
   const trace = new Trace(0).enable("tlb");
-  let fullFlushes = 0;
+  let fullFlushes = 0, asidFlushes = 0;
   trace.listen((e) => {
-    if (e.data.op === "sfence.vma" && e.data.va === "all") fullFlushes++;
+    if (e.data.op !== "sfence.vma" || e.data.va !== "all") return;
+    if (e.data.asid === "all") fullFlushes++;
+    else asidFlushes++;
   });
   const r = run({
     cmdline,
@@ -158,7 +160,7 @@ function keepers(cmdline: string) {
   for (const k of [1, 2, 3, 4]) {
     assert.match(r.out, new RegExp(`\\(keeper${k}\\) exited with status 0 `), r.out);
   }
-  return { r, fullFlushes };
+  return { r, fullFlushes, asidFlushes };
 }
 
 Deno.test("memory: when the ASIDs run out, the generation rolls over and the TLB is flushed", () => {
@@ -169,10 +171,11 @@ Deno.test("memory: when the ASIDs run out, the generation rolls over and the TLB
 });
 
 Deno.test("memory: with enough ASIDs, switching address spaces flushes nothing", () => {
-  const { r, fullFlushes } = keepers("tick_hz=10000");
+  const { r, fullFlushes, asidFlushes } = keepers("tick_hz=10000");
   assert.ok(r.kernel.cpus[0].switches > 200, `${r.kernel.cpus[0].switches} switches`);
   assert.equal(r.kernel.asids.rollovers, 0);
   assert.equal(fullFlushes, 1, "only the one when paging was turned on");
+  assert.equal(asidFlushes, 4, "one per address space destroyed, for its freed tables");
 });
 
 Deno.test("memory: creating threads until memory runs out is E_NOMEM, and exit cleans up", () => {
