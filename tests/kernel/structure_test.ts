@@ -2,14 +2,17 @@ import assert from "node:assert/strict";
 import * as abi from "../../kernel/syscall/abi.ts";
 import * as stubs from "../../servers/demo/syscalls.ts";
 
-/** Every non-test TypeScript file under `dir`, with its text. */
+/** The repository's root directory. */
+const root = new URL("../../", import.meta.url).pathname;
+
+/** Every non-test TypeScript file under `dir` (relative to the root), with its text. */
 function sources(dir: string): { path: string; text: string }[] {
   const out: { path: string; text: string }[] = [];
-  for (const e of Deno.readDirSync(dir)) {
+  for (const e of Deno.readDirSync(root + dir)) {
     const path = `${dir}/${e.name}`;
     if (e.isDirectory) out.push(...sources(path));
     else if (e.name.endsWith(".ts") && !e.name.endsWith("_test.ts")) {
-      out.push({ path, text: Deno.readTextFileSync(path) });
+      out.push({ path, text: Deno.readTextFileSync(root + path) });
     }
   }
   return out;
@@ -21,9 +24,6 @@ function imports(file: { path: string; text: string }): string[] {
     .map((m) => m[1]);
   return specs.map((s) => new URL(s, `file:///repo/${file.path}`).pathname.slice("/repo/".length));
 }
-
-const root = new URL("../../", import.meta.url).pathname;
-Deno.chdir(root);
 
 Deno.test("structure: servers/ import nothing from kernel/, arch/ or emulator/", () => {
   for (const f of sources("servers")) {
