@@ -37,6 +37,22 @@
  * | `returnToUser`    | sret                                    | sysretq or iretq                   |
  * | `idle`            | sstatus.SIE = 1; wfi                    | sti; hlt                           |
  * | `powerOff`        | SBI SRST                                | the debug-exit port                |
+ * | `panicWrite`      | SBI DBCN console_write_byte             | COM1 polled directly               |
+ * | `discover`        | the devicetree at `boot.dtb`            | ACPI (MADT, HPET) at `boot.rsdp`   |
+ *
+ * ## Contracts the kernel relies on
+ *
+ * - A trap's `from` is `"user"` when the CPU was in user mode, `"idle"` when it was waiting in
+ *   {@link Arch.idle} (sepc / the frame's RIP is the idle resume address), else `"kernel"`.
+ * - For a syscall the port has stepped the pc past the trap instruction before the handler
+ *   runs; for an exception it has not (the faulting instruction is the trap's `pc`).
+ * - The port acknowledges what only it can (RISC-V: clears sip.SSIP for an IPI; x86-64: the
+ *   LAPIC's EOI); the timer interrupt is cleared by the next {@link Arch.setTimer}.
+ * - The kernel calls {@link Arch.setKernelStack} on every switch and checks
+ *   {@link Arch.kernelStack} on every trap: a port must read back what the CPU will use.
+ * - Kernel entries run with interrupts off; only {@link Arch.idle} waits with them on.
+ * - Future SMP work (start-up of the other CPUs, IPIs, TLB shoot-down) adds methods here; it
+ *   changes none of these.
  *
  * Physical addresses are numbers, virtual addresses unsigned 64-bit bigints, as in
  * components.ts. Times are nanoseconds of virtual time since the machine started.
