@@ -2,6 +2,10 @@ import assert from "node:assert/strict";
 import { EXIT, PUTS, run, stopped, userLines } from "./helpers.ts";
 import { print, type SyscallContext } from "../../servers/demo/syscalls.ts";
 import type { UserProgram } from "../../emulator/core/user_program.ts";
+import { bootSystem } from "../../arch/riscv64/boot.ts";
+import { SAVE_AREA_SIZE, saveX } from "../../arch/riscv64/context.ts";
+import { CSR_SSCRATCH } from "../../emulator/riscv64/csr.ts";
+import { HHDM_BASE } from "../../kernel/mm/phys.ts";
 
 /** Computes for `iterations` loop turns (two instructions each). */
 const work = (iterations: number) => `
@@ -242,18 +246,34 @@ die:
 
 Deno.test("sched: two threads keep every register apart across a thousand preemptions", () => {
   const iterations = 150_000;
-  const r = run({
+  const bytes: number[] = [];
+  const sys = bootSystem({
     cmdline: "tick_hz=100000", // a 10 µs tick: a preemption every 10 000 instructions
     programs: [
       { name: "regs-a", assembly: registerChecker(1, iterations) },
       { name: "regs-b", assembly: registerChecker(2, iterations) },
     ],
+    transmit: (b) => bytes.push(b),
   });
-  assert.equal(stopped(r), "shutdown 0", r.out);
+  // Halfway: each thread has a kernel stack of its own, sscratch points at the running
+  // one's, and the other's registers wait in the save area at the top of its stack.
+  assert.equal(sys.machine.run(5_000_000).kind, "paused");
+  const k = sys.kernel()!;
+  const [a, b] = [...k.threads.values()].filter((t) => !t.idle);
+  assert.notEqual(a.kstack, b.kstack);
+  const running = a.state === "running" ? a : b, waiting = running === a ? b : a;
+  assert.equal(sys.board.harts[0].csrr(CSR_SSCRATCH), HHDM_BASE + BigInt(running.kstackTop));
+  const saved = (n: number) =>
+    sys.machine.bus.read(waiting.kstackTop - SAVE_AREA_SIZE + saveX(n), 8)!;
+  const key = waiting.process.name === "regs-a" ? 1 : 2;
+  assert.equal(saved(5) - saved(4), BigInt(key * 3), "t0 - tp: its own stride");
+
+  assert.equal(sys.machine.run(2e9).kind, "shutdown");
+  const out = new TextDecoder().decode(new Uint8Array(bytes));
   for (const name of ["regs-a", "regs-b"]) {
     const m = new RegExp(`\\(${name}\\) exited with status (-?\\d+) \\(preempted (\\d+) times\\)`)
-      .exec(r.out);
-    assert.ok(m, r.out);
+      .exec(out);
+    assert.ok(m, out);
     assert.equal(m[1], "0", `${name}: every register intact`);
     assert.ok(Number(m[2]) >= 1000, `${name} was preempted ${m[2]} times`);
   }
