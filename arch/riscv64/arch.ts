@@ -72,7 +72,7 @@ import {
 import { type Hart, PRIV_S, PRIV_U } from "../../emulator/riscv64/hart_api.ts";
 import type { Access, Arch, Platform, TrapHandler } from "../../kernel/arch.ts";
 import type { KernelBootInfo } from "../../kernel/bootinfo.ts";
-import type { TlbControl, UartRegisters } from "../../kernel/components.ts";
+import type { PageTablesFactory, TlbControl, UartRegisters } from "../../kernel/components.ts";
 import { hex } from "../../kernel/format.ts";
 import { DEVICE_BASE, HHDM_BASE, PAGE_SIZE } from "../../kernel/mm/phys.ts";
 import type { Trap, TrapKind } from "../../kernel/trap.ts";
@@ -144,11 +144,11 @@ export class RiscvArch implements Arch {
   /** Sv48. */
   readonly pageTableFormat = "sv48";
   /** The reference Sv48 tables. */
-  readonly referencePageTables = createSv48PageTables;
+  readonly referencePageTables: PageTablesFactory = createSv48PageTables;
   /** One 4 KiB frame of kernel stack per thread: it holds only the save area here. */
   readonly kernelStackFrames = 1;
   /** `struct user_regs` (context.ts). */
-  readonly saveAreaSize = SAVE_AREA_SIZE;
+  readonly saveAreaSize: number = SAVE_AREA_SIZE;
   /** Physical memory through the current hart. */
   readonly mem: HartPhysMem;
   /** TLB maintenance with sfence.vma. */

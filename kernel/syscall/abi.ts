@@ -67,20 +67,20 @@ export const SYSCALL_NAMES: Readonly<Record<number, string>> = {
 // ---- error codes (negated Linux errno values) -------------------------------------------
 
 /** No such process or thread. */
-export const E_SRCH = -3;
+export const E_SRCH: number = -3;
 /** Out of memory. */
-export const E_NOMEM = -12;
+export const E_NOMEM: number = -12;
 /** A pointer argument is not mapped user-accessible with the permission the call needs. */
-export const E_FAULT = -14;
+export const E_FAULT: number = -14;
 /** An argument is out of range. */
-export const E_INVAL = -22;
+export const E_INVAL: number = -22;
 /** No system call has this number. */
-export const E_NOSYS = -38;
+export const E_NOSYS: number = -38;
 
 /** The exit status the kernel records for a process ended by `kill`. */
-export const EXIT_KILLED = -9;
+export const EXIT_KILLED: number = -9;
 /** The exit status the kernel records for a process whose last thread it killed on a fault. */
-export const EXIT_FAULTED = -11;
+export const EXIT_FAULTED: number = -11;
 
 /** The most bytes one `debug_write` takes; a longer write is partial. */
 export const DEBUG_WRITE_MAX = 4096;
