@@ -105,7 +105,7 @@ export function demoPrograms(): BuiltinProgram[] {
   return DEMO_PROGRAMS.map((p) => ({
     name: p.name,
     assembly: p.riscv64,
-    typescript: p.typescript as UserProgram | undefined,
+    typescript: p.typescript,
     priority: p.priority,
   }));
 }

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { EXIT, PUTS, run, stopped, userLines } from "./helpers.ts";
 import type { SyscallContext } from "../../servers/demo/syscalls.ts";
-import type { UserProgram } from "../../emulator/core/user_program.ts";
 
 const FAST = "tick_hz=10000";
 
@@ -90,7 +89,7 @@ Deno.test("faults: a TypeScript thread's bad access kills it the same way", () =
   const r = run({
     cmdline: FAST,
     programs: [
-      { name: "ts-poker", typescript: poker as UserProgram },
+      { name: "ts-poker", typescript: poker },
       { name: "worker", assembly: WORKER },
     ],
   });
@@ -111,7 +110,7 @@ Deno.test("faults: a TypeScript program that throws dies by an illegal instructi
   const r = run({
     cmdline: FAST,
     programs: [
-      { name: "thrower", typescript: thrower as UserProgram },
+      { name: "thrower", typescript: thrower },
       { name: "worker", assembly: WORKER },
     ],
   });

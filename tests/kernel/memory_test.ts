@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { EXIT, run, stopped, userLines } from "./helpers.ts";
 import { print, type SyscallContext } from "../../servers/demo/syscalls.ts";
-import type { UserProgram } from "../../emulator/core/user_program.ts";
 import { decodeMemStats, MEMSTATS_FIELDS, MEMSTATS_SIZE } from "../../kernel/syscall/abi.ts";
 import { memStats } from "../../kernel/stats.ts";
 import { Trace } from "../../emulator/core/trace.ts";
@@ -105,7 +104,7 @@ function* tsChurn<Y>(ctx: SyscallContext<Y>): Generator<Y, void, void> {
 Deno.test("memory: the same holds for a thousand TypeScript threads", () => {
   const r = run({
     cmdline: "tick_hz=10000",
-    programs: [{ name: "ts-churn", typescript: tsChurn as UserProgram }],
+    programs: [{ name: "ts-churn", typescript: tsChurn }],
   });
   assert.equal(stopped(r), "shutdown 0", r.out);
   assert.deepEqual(userLines(r.out, "ts-churn"), ["differ: []"]);

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { EXIT, PUTS, run, stopped, userLines } from "./helpers.ts";
 import { print, type SyscallContext } from "../../servers/demo/syscalls.ts";
-import type { UserProgram } from "../../emulator/core/user_program.ts";
 import { bootSystem } from "../../arch/riscv64/boot.ts";
 import { SAVE_AREA_SIZE, saveX } from "../../arch/riscv64/context.ts";
 import { CSR_SSCRATCH } from "../../emulator/riscv64/csr.ts";
@@ -133,7 +132,7 @@ Deno.test("sched: sleep wakes on time, not at the next tick, while others comput
   const r = run({
     cmdline: "tick_hz=100", // a 10 ms tick: every sleep here is shorter
     programs: [
-      { name: "sleeper", typescript: sleeper(SLEEPS) as UserProgram, priority: 10 },
+      { name: "sleeper", typescript: sleeper(SLEEPS), priority: 10 },
       { name: "busy", assembly: startEnd(2_500_000) },
     ],
   });
@@ -151,7 +150,7 @@ Deno.test("sched: a sleeper of a busy level wakes within one tick of its time", 
   const r = run({
     cmdline: "tick_hz=10000",
     programs: [
-      { name: "sleeper", typescript: sleeper(SLEEPS) as UserProgram },
+      { name: "sleeper", typescript: sleeper(SLEEPS) },
       { name: "busy", assembly: startEnd(3_000_000) },
     ],
   });
@@ -168,7 +167,7 @@ Deno.test("sched: the TIME extension of the SBI drives the same timer when asked
   const r = run({
     cmdline: "tick_hz=10000 timer=sbi",
     programs: [
-      { name: "sleeper", typescript: sleeper(SLEEPS) as UserProgram, priority: 10 },
+      { name: "sleeper", typescript: sleeper(SLEEPS), priority: 10 },
       { name: "busy", assembly: startEnd(1_000_000) },
     ],
   });
@@ -206,7 +205,7 @@ msg: .asciz "${name}\\n"
   });
   const r = run({
     cmdline: "tick_hz=10000",
-    programs: [{ name: "ts", typescript: ticker as UserProgram }, asm("m1"), asm("m2")],
+    programs: [{ name: "ts", typescript: ticker }, asm("m1"), asm("m2")],
   });
   assert.equal(stopped(r), "shutdown 0", r.out);
   const order = userLines(r.out).map((l) => (l.startsWith("ts") ? "t" : "m")).join("");

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { EXIT, run, stopped, userLines } from "./helpers.ts";
 import { print, type SyscallContext } from "../../servers/demo/syscalls.ts";
-import type { UserProgram } from "../../emulator/core/user_program.ts";
 import {
   decodeMemStats,
   E_FAULT,
@@ -56,7 +55,7 @@ function* probe<Y>(ctx: SyscallContext<Y>): Generator<Y, void, void> {
 Deno.test("syscalls: bad pointers are E_FAULT, unknown numbers E_NOSYS, never a kernel fault", () => {
   const res = run({
     cmdline: "tick_hz=10000",
-    programs: [{ name: "probe", typescript: probe as UserProgram }],
+    programs: [{ name: "probe", typescript: probe }],
   });
   assert.equal(stopped(res), "shutdown 0", res.out);
   const [line] = userLines(res.out, "probe");
