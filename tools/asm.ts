@@ -8,10 +8,9 @@
  */
 
 import { parseArgs } from "node:util";
+import { AsmError } from "../emulator/asm/image.ts";
 import { assembleRiscvElf } from "../emulator/asm/riscv/assemble_elf.ts";
-import { AsmError } from "../emulator/asm/riscv/assembler.ts";
 import { assembleX86Elf } from "../emulator/asm/x86/assemble_elf.ts";
-import { X86AsmError } from "../emulator/asm/x86/assembler.ts";
 
 const USAGE = "usage: deno task asm [--arch riscv64|x86_64] SOURCE [-o OUT.elf]";
 
@@ -65,7 +64,7 @@ export function main(args: string[], err: (s: string) => void): number {
   try {
     Deno.writeFileSync(out, assemble(source, arch), { mode: 0o755 });
   } catch (e) {
-    if (e instanceof AsmError || e instanceof X86AsmError) {
+    if (e instanceof AsmError) { // either assembler's (X86AsmError is an AsmError)
       err(`${path}: ${e.message}\n`);
       return 1;
     }

@@ -50,3 +50,12 @@ Deno.test("asm: errors name the file, line and column; unknown kinds ask for --a
   assert.equal(archOf("x.s", "arm"), undefined);
   Deno.removeSync(dir, { recursive: true });
 });
+
+Deno.test("asm: an x86-64 error names the file, line and column too", () => {
+  const dir = Deno.makeTempDirSync();
+  Deno.writeTextFileSync(`${dir}/bad.asm`, "bits 64\n_start:\n  mov al, 300x\n");
+  let err = "";
+  assert.equal(main([`${dir}/bad.asm`], (s) => (err += s)), 1);
+  assert.match(err, /^[^\n]*bad\.asm: line 3, column \d+: /);
+  Deno.removeSync(dir, { recursive: true });
+});

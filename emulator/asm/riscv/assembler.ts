@@ -31,7 +31,13 @@ import {
   walkExpr,
 } from "../expr.ts";
 import { type Located, splitStatements, type Statement, StatementError } from "../statements.ts";
-import { PF_R, PF_W, PF_X } from "../elf.ts";
+import {
+  AsmError,
+  type AsmResult,
+  SECTION_FLAGS,
+  SECTION_ORDER,
+  type SectionName,
+} from "../image.ts";
 import { EncodeError } from "./encode.ts";
 import {
   type BuildContext,
@@ -46,18 +52,13 @@ import {
 } from "./instructions.ts";
 import { signExtend12 } from "./li.ts";
 
+// The image and its error are the same for both assemblers (image.ts).
+export { AsmError } from "../image.ts";
+export type { AsmResult, AsmSection, SectionName } from "../image.ts";
+
 /** Where the image starts when no origin is given: where GNU ld puts RISC-V programs. */
 export const DEFAULT_ORIGIN = 0x10000;
 
-/** The output sections, in image order. */
-export type SectionName = ".text" | ".rodata" | ".data" | ".bss";
-const SECTION_ORDER: readonly SectionName[] = [".text", ".rodata", ".data", ".bss"];
-const SECTION_FLAGS: Record<SectionName, number> = {
-  ".text": PF_R | PF_X,
-  ".rodata": PF_R,
-  ".data": PF_R | PF_W,
-  ".bss": PF_R | PF_W,
-};
 /** The least alignment of each section: whole instructions, and aligned doublewords. */
 const SECTION_MIN_ALIGN: Record<SectionName, number> = {
   ".text": 4,
@@ -74,55 +75,6 @@ export interface AsmOptions {
   compressed?: boolean;
   /** Align the start of .data to this (the ELF writer asks for a page); default 8. */
   dataAlign?: number;
-}
-
-/** One output section of the image. */
-export interface AsmSection {
-  /** `.text`, `.rodata`, `.data` or `.bss`. */
-  readonly name: SectionName;
-  /** Its first address. */
-  readonly address: number;
-  /** Its length in bytes. */
-  readonly size: number;
-  /** ELF segment permissions: PF_R, PF_W, PF_X (from elf.ts). */
-  readonly flags: number;
-  /** Its alignment. */
-  readonly align: number;
-}
-
-/** What `assembleRiscv` produces. */
-export interface AsmResult {
-  /** Address of `bytes[0]`. */
-  readonly origin: number;
-  /** The image: every section at its address, gaps and .bss zeroed. */
-  readonly bytes: Uint8Array;
-  /** The four sections, in image order (empty ones have size 0). */
-  readonly sections: readonly AsmSection[];
-  /** Labels and `.equ` symbols (not `.L` locals), with their values. */
-  readonly symbols: Map<string, number>;
-  /** Symbols declared `.globl` / `.global`. */
-  readonly globals: Set<string>;
-  /** The address of `_start`, else `origin`. */
-  readonly entry: number;
-  /** Which source line each instruction or datum came from, in address order. */
-  readonly lines: readonly { address: number; line: number }[];
-}
-
-/** An error in the source, with the line and column it concerns. */
-export class AsmError extends Error {
-  /** Builds the error; `message` is "line L, column C: reason" plus the source line. */
-  constructor(
-    readonly line: number,
-    readonly column: number,
-    readonly reason: string,
-    readonly sourceLine = "",
-  ) {
-    super(
-      `line ${line}, column ${column}: ${reason}` +
-        (sourceLine ? `\n  ${sourceLine}\n  ${" ".repeat(Math.max(0, column - 1))}^` : ""),
-    );
-    this.name = "AsmError";
-  }
 }
 
 // ---- the items of a section ----------------------------------------------------------------

@@ -36,7 +36,14 @@
  * @module
  */
 
-import { PF_R, PF_W, PF_X } from "../elf.ts";
+import {
+  AsmError,
+  type AsmResult,
+  type AsmSection,
+  SECTION_FLAGS,
+  SECTION_ORDER,
+  type SectionName,
+} from "../image.ts";
 import { EncodeError, encodeInstruction, encodePrefixes, isMnemonic, isPrefix } from "./encode.ts";
 import {
   evaluateNasm,
@@ -57,18 +64,11 @@ import {
 } from "./operands.ts";
 import { type NasmLine, type Piece, SourceError, splitSource } from "./source.ts";
 
+export type { SectionName } from "../image.ts";
+
 /** Where the image starts when no origin is given: where GNU ld puts x86-64 programs' code. */
 export const DEFAULT_ORIGIN = 0x401000;
 
-/** The output sections, in image order. */
-export type SectionName = ".text" | ".rodata" | ".data" | ".bss";
-const SECTION_ORDER: readonly SectionName[] = [".text", ".rodata", ".data", ".bss"];
-const SECTION_FLAGS: Record<SectionName, number> = {
-  ".text": PF_R | PF_X,
-  ".rodata": PF_R,
-  ".data": PF_R | PF_W,
-  ".bss": PF_R | PF_W,
-};
 /** Sections start 16-byte aligned (the System V ABI's alignment of the stack and of long double). */
 const SECTION_MIN_ALIGN = 16;
 
@@ -80,51 +80,17 @@ export interface X86AsmOptions {
   dataAlign?: number;
 }
 
-/** One output section of the image. */
-export interface X86AsmSection {
-  /** `.text`, `.rodata`, `.data` or `.bss`. */
-  readonly name: SectionName;
-  /** Its first address. */
-  readonly address: number;
-  /** Its length in bytes. */
-  readonly size: number;
-  /** ELF segment permissions: PF_R, PF_W, PF_X (from elf.ts). */
-  readonly flags: number;
-  /** Its alignment. */
-  readonly align: number;
-}
+/** One output section of the image (the same for both assemblers: image.ts). */
+export type X86AsmSection = AsmSection;
 
 /** What {@link assembleX86} produces: the same shape as the RISC-V assembler's result. */
-export interface X86AsmResult {
-  /** Address of `bytes[0]`. */
-  readonly origin: number;
-  /** The image: every section at its address, gaps and .bss zeroed. */
-  readonly bytes: Uint8Array;
-  /** The four sections, in image order (empty ones have size 0). */
-  readonly sections: readonly X86AsmSection[];
-  /** Labels (local ones by their full name, `main.loop`) and `equ` constants. */
-  readonly symbols: Map<string, number>;
-  /** Symbols declared `global`. */
-  readonly globals: Set<string>;
-  /** The address of `_start`, else `origin`. */
-  readonly entry: number;
-  /** Which source line each instruction or datum came from, in address order. */
-  readonly lines: readonly { address: number; line: number }[];
-}
+export type X86AsmResult = AsmResult;
 
-/** An error in the source, with the line and column it concerns. */
-export class X86AsmError extends Error {
+/** An error in the source, with the line and column it concerns (see {@link AsmError}). */
+export class X86AsmError extends AsmError {
   /** Builds the error; `message` is "line L, column C: reason" plus the source line. */
-  constructor(
-    readonly line: number,
-    readonly column: number,
-    readonly reason: string,
-    readonly sourceLine = "",
-  ) {
-    super(
-      `line ${line}, column ${column}: ${reason}` +
-        (sourceLine ? `\n  ${sourceLine}\n  ${" ".repeat(Math.max(0, column - 1))}^` : ""),
-    );
+  constructor(line: number, column: number, reason: string, sourceLine = "") {
+    super(line, column, reason, sourceLine);
     this.name = "X86AsmError";
   }
 }
