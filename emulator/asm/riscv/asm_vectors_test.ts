@@ -4,6 +4,7 @@
  * produce the same bytes for every line. See testdata/regenerate.sh.
  */
 import assert from "node:assert/strict";
+import { compareWithVectors } from "../vectors_testing.ts";
 import { assembleRiscv } from "./assembler.ts";
 
 /** The case-line rule of regenerate.sh: an instruction or a data directive. */
@@ -17,32 +18,15 @@ function isCase(line: string): boolean {
 
 async function compare(casesFile: string, vectorsFile: string): Promise<number> {
   const dir = new URL("./testdata/", import.meta.url);
-  const source = await Deno.readTextFile(new URL(casesFile, dir));
-  const vectors = (await Deno.readTextFile(new URL(vectorsFile, dir))).split("\n")
-    .filter((l) => l && !l.startsWith("#")).map((l) => l.split("\t"));
-  const labelled = source.split("\n").map((l, i) => (isCase(l) ? `vcase_${i + 1}:\n${l}` : l))
-    .join("\n") + "\nvcase_end:\n";
-  const out = assembleRiscv(labelled, { origin: 0x10000 });
-  const marks = [...out.symbols].filter(([n]) => n.startsWith("vcase_"))
-    .map(([n, a]) => ({ n: n === "vcase_end" ? Infinity : Number(n.slice(6)), a }))
-    .sort((x, y) => x.a - y.a || x.n - y.n);
-  const ours = new Map<number, string>();
-  marks.forEach((m, i) => {
-    if (i + 1 === marks.length) return;
-    const bytes = out.bytes.subarray(m.a - out.origin, marks[i + 1].a - out.origin);
-    ours.set(m.n, [...bytes].map((b) => b.toString(16).padStart(2, "0")).join(""));
-  });
-  const failures: string[] = [];
-  for (const [line, hex, text] of vectors) {
-    const got = ours.get(Number(line));
-    if (got !== hex) failures.push(`line ${line}: ${text}\n    GNU as: ${hex}\n    ours:   ${got}`);
-  }
-  assert.equal(
-    failures.length,
-    0,
-    `${failures.length} mismatches:\n${failures.slice(0, 15).join("\n")}`,
+  const { cases, problem } = compareWithVectors(
+    vectorsFile,
+    await Deno.readTextFile(new URL(casesFile, dir)),
+    await Deno.readTextFile(new URL(vectorsFile, dir)),
+    isCase,
+    (source) => assembleRiscv(source, { origin: 0x10000 }),
   );
-  return vectors.length;
+  assert.equal(problem, undefined, problem);
+  return cases;
 }
 
 Deno.test("assembler: hand-written cases match GNU as byte for byte", async () => {

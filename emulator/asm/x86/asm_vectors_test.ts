@@ -8,43 +8,20 @@
 import assert from "node:assert/strict";
 import { assembleX86, X86AsmError } from "./assembler.ts";
 import { isCase } from "./testdata/cases.ts";
+import { compareWithVectors } from "../vectors_testing.ts";
 
 const dir = new URL("./testdata/", import.meta.url);
 
 async function compare(casesFile: string, vectorsFile: string): Promise<number> {
-  const source = await Deno.readTextFile(new URL(casesFile, dir));
-  const vectors = (await Deno.readTextFile(new URL(vectorsFile, dir))).split("\n")
-    .filter((l) => l && !l.startsWith("#")).map((l) => l.split("\t"));
-  const labelled = source.split("\n").map((l, i) => (isCase(l) ? `vcase_${i + 1}:\n${l}` : l))
-    .join("\n") + "\nvcase_end:\n";
-  const out = assembleX86(labelled, { origin: 0x401000 });
-  const marks = [...out.symbols].filter(([n]) => n.startsWith("vcase_"))
-    .map(([n, a]) => ({ n: n === "vcase_end" ? Infinity : Number(n.slice(6)), a }))
-    .sort((x, y) => x.a - y.a || x.n - y.n);
-  const ours = new Map<number, string>();
-  marks.forEach((m, i) => {
-    if (i + 1 === marks.length) return;
-    const bytes = out.bytes.subarray(m.a - out.origin, marks[i + 1].a - out.origin);
-    ours.set(m.n, [...bytes].map((b) => b.toString(16).padStart(2, "0")).join(""));
-  });
-  // The vectors must be those of this very file: run regenerate.ts after editing a case.
-  const lines = source.split("\n");
-  const cases = lines.map((l, i) => (isCase(l) ? i + 1 : 0)).filter(Boolean);
-  assert.deepEqual(vectors.map(([line]) => Number(line)), cases, `${vectorsFile} is stale`);
-  for (const [line, , text] of vectors) {
-    assert.equal(lines[Number(line) - 1].trim(), text, `${vectorsFile} is stale at line ${line}`);
-  }
-  const failures: string[] = [];
-  for (const [line, hex, text] of vectors) {
-    const got = ours.get(Number(line));
-    if (got !== hex) failures.push(`line ${line}: ${text}\n    GNU as: ${hex}\n    ours:   ${got}`);
-  }
-  assert.equal(
-    failures.length,
-    0,
-    `${failures.length} mismatches:\n${failures.slice(0, 20).join("\n")}`,
+  const { cases, problem } = compareWithVectors(
+    vectorsFile,
+    await Deno.readTextFile(new URL(casesFile, dir)),
+    await Deno.readTextFile(new URL(vectorsFile, dir)),
+    isCase,
+    (source) => assembleX86(source, { origin: 0x401000 }),
   );
-  return vectors.length;
+  assert.equal(problem, undefined, problem);
+  return cases;
 }
 
 Deno.test("x86 assembler: hand-written cases match GNU as byte for byte", async () => {
