@@ -1,7 +1,17 @@
 /**
- * Assembler expressions, shared by the assemblers of both architectures: parsing GNU as
- * expression syntax into a tree, and evaluating a tree with 64-bit two's-complement
- * arithmetic once the symbols have values.
+ * Assembler expressions in GNU as syntax, as the RISC-V assembler reads them: parsing into
+ * a tree, and evaluating a tree with 64-bit two's-complement arithmetic once the symbols
+ * have values.
+ *
+ * The x86-64 assembler reads NASM syntax and has its own module, x86/nasm_expr.ts. The two
+ * look alike (a tokenizer, a precedence-climbing parser, an evaluator) but agree on almost
+ * nothing a reader could share: the precedence levels (`2 | 1 + 1` is 4 here, 2 in NASM),
+ * signed `/` and `%` here against NASM's unsigned ones, number spellings (`052` is octal
+ * here and decimal in NASM, which has `2ah`, `101b`, `0o17`), character constants (one
+ * character here, up to eight little-endian bytes there), escapes (`\xNN...` takes any
+ * number of digits here, two in NASM), `.` against `$` and `$$`, and what else an
+ * operand may be (`%hi(...)` and `1b` here, registers inside `[...]` there). Sharing the
+ * skeleton would take callbacks for each of these, harder to read than the two loops.
  *
  * Syntax (GNU as manual, "Expressions"):
  *

@@ -2,7 +2,7 @@
  * NASM expressions (NASM manual §3.4 "Constants" and §3.5 "Expressions"): parsing into a
  * tree, and evaluating a tree with 64-bit two's-complement arithmetic.
  *
- * Why not the shared `emulator/asm/expr.ts`: that module reads GNU as syntax, whose
+ * Why not `emulator/asm/expr.ts` (the RISC-V assembler's): it reads GNU as syntax, whose
  * precedence is not C's (`2 | 1 + 1` is 4 there and 2 in NASM), whose `/` and `%` are
  * signed (NASM's are unsigned: `//` and `%%` are the signed ones), and whose numbers and
  * strings are spelled differently (NASM has `0c8h`, `1100_1000b`, `0o17`, and strings in
