@@ -188,7 +188,13 @@ export class Machine<C extends Cpu = Cpu> {
         continue;
       }
       const now = cpu.timeNs;
-      if (now >= untilNs) return { kind: "paused" };
+      if (now >= untilNs) {
+        // Every CPU is past the pause time (a long kernel entry can carry one far past
+        // it): the machine's time still reaches it, so a host that runs in slices of
+        // now() + slice always sees time move.
+        this.#globalNs = Math.max(this.#globalNs, untilNs);
+        return { kind: "paused" };
+      }
       this.#globalNs = Math.max(this.#globalNs, now);
       if (this.events.runDue(now) > 0) continue;
       const quantum = this.prng.range(this.#quantumMin, this.#quantumMax);

@@ -117,3 +117,20 @@ Deno.test("machine: power-off carries the guest's exit code", () => {
   const r = m.run();
   assert.deepEqual(r, { kind: "shutdown", code: 3, message: "the guest powered the machine off" });
 });
+
+Deno.test("machine: a CPU that ran past the pause time still lets now() advance", () => {
+  // One long kernel entry can carry a CPU far past `untilNs`; a host that keeps calling
+  // run(now() + slice) must see time move on every call, or it would spin forever.
+  const m = new Machine<CountingCpu>({ memory: 1 << 20 });
+  const cpu = new CountingCpu(0, []);
+  cpu.run = () => {
+    cpu.timeNs += 1_000_000; // far beyond any slice
+  };
+  m.cpus.push(cpu);
+  assert.deepEqual(m.run(10), { kind: "paused" });
+  for (let i = 0; i < 5; i++) {
+    const before = m.now();
+    assert.deepEqual(m.run(before + 10), { kind: "paused" });
+    assert.equal(m.now(), before + 10);
+  }
+});
