@@ -1,8 +1,9 @@
 /**
  * `deno task boot`: boots the system on the emulator, with the UART on this terminal.
  *
- * Until the kernel exists (kernel/, arch/), it boots a board with one of the built-in
- * demo kernels in demo/ (the RISC-V `virt` board by default) and says so.
+ * On RISC-V it boots the reference kernel (kernel/, arch/riscv64/) with the built-in user
+ * programs of servers/demo/. On x86-64, until arch/x86_64/ exists, it boots the PC with the
+ * temporary demo kernel in demo/ and says so.
  *
  * ```
  * deno task boot [--arch riscv64|x86_64] [--mem 256M] [--cpus N] [--seed N] [--trace KINDS]
@@ -19,7 +20,7 @@ import { createVirt } from "../emulator/riscv64/virt.ts";
 import { createPc } from "../emulator/x86_64/pc.ts";
 import { X86Processor } from "../emulator/x86_64/cpu.ts";
 import { debugExitStatus } from "../emulator/x86_64/debug_exit.ts";
-import * as riscvDemo from "../demo/riscv64.ts";
+import { bootSystem as bootRiscv } from "../arch/riscv64/boot.ts";
 import * as x86Demo from "../demo/x86_64.ts";
 
 const USAGE = `usage: deno task boot [options]
@@ -97,15 +98,10 @@ interface BootTarget {
 function buildTarget(options: BootOptions, transmit: (byte: number) => void): BootTarget {
   const common = { memory: options.memory, seed: options.seed, cmdline: "console=ttyS0", transmit };
   if (options.arch === "riscv64") {
-    const board = createVirt({
-      ...common,
-      harts: options.cpus,
-      kernel: { size: riscvDemo.DEMO_IMAGE_SIZE, entry: riscvDemo.DEMO_ENTRY },
-    });
-    riscvDemo.installDemoKernel(board.machine);
+    const system = bootRiscv({ ...common, harts: options.cpus });
     return {
-      describe: "the RISC-V virt board with the built-in demo kernel (demo/riscv64.ts)",
-      machine: board.machine as unknown as Machine<Cpu>,
+      describe: "the reference kernel on the RISC-V virt board",
+      machine: system.machine as unknown as Machine<Cpu>,
       status: (code) => code,
     };
   }
@@ -117,7 +113,7 @@ function buildTarget(options: BootOptions, transmit: (byte: number) => void): Bo
   });
   x86Demo.installDemoKernel(board.machine);
   return {
-    describe: "the x86-64 PC with the built-in demo kernel (demo/x86_64.ts)",
+    describe: "the x86-64 PC with the temporary demo kernel (demo/x86_64.ts; no x86-64 port yet)",
     machine: board.machine as unknown as Machine<Cpu>,
     // The debug-exit port can only report odd statuses; the demo's success value maps to 0.
     status: (code) => code === debugExitStatus(x86Demo.DEMO_SUCCESS_VALUE) ? 0 : code,
@@ -144,7 +140,7 @@ export function boot(
     return 2;
   }
   err(
-    `boot: no kernel yet: booting ${target.describe} ` +
+    `boot: booting ${target.describe} ` +
       `(${formatSize(options.memory)}, ${options.cpus} CPU(s), seed ${options.seed})\n`,
   );
   const machine = target.machine;
