@@ -21,6 +21,7 @@
 import { parseArgs } from "node:util";
 import * as riscv64 from "../emulator/riscv64/bench.ts";
 import * as x86_64 from "../emulator/x86_64/bench.ts";
+import * as riscvKernel from "../arch/riscv64/bench.ts";
 import { measureQemuMips } from "./exec/bench.ts";
 import { RISCV_ALU_LOOP, riscvAluElf } from "./exec/riscv64_bench.ts";
 import { X86_ALU_LOOP, x86AluElf } from "./exec/x86_64_bench.ts";
@@ -45,7 +46,25 @@ export const FIGURES: Figure[] = [
   mips("x86_64.alu_mips", () => x86_64.measureAluMips()),
   mips("x86_64.mem_mips", () => x86_64.measureMemMips()),
   mips("x86_64.qemu_alu_mips", () => measureQemuMips(x86AluElf, X86_ALU_LOOP, "qemu-x86_64")),
+  ns("kernel.riscv64.null_syscall_ns.machine_code", () => riscvKernel.nullSyscallNs("machine")),
+  ns("kernel.riscv64.null_syscall_ns.typescript", () => riscvKernel.nullSyscallNs("typescript")),
+  ns("kernel.riscv64.context_switch_ns.machine_code", () => riscvKernel.contextSwitchNs("machine")),
+  ns(
+    "kernel.riscv64.context_switch_ns.typescript",
+    () => riscvKernel.contextSwitchNs("typescript"),
+  ),
+  {
+    name: "boot.riscv64.ms",
+    unit: "ms",
+    higherIsBetter: false,
+    measure: () => riscvKernel.bootMs(),
+  },
 ];
+
+/** A cost in nanoseconds of wall time per operation. */
+function ns(name: string, measure: Figure["measure"]): Figure {
+  return { name, unit: "ns", higherIsBetter: false, measure };
+}
 
 /** A speed figure in millions of instructions per second. */
 function mips(name: string, measure: Figure["measure"]): Figure {
@@ -87,7 +106,7 @@ export function formatRow(f: Figure, now: number | undefined, before: number | u
       Math.abs(pct) >= 5 ? (better ? ", better" : ", worse") : ""
     })`;
   }
-  return `${f.name.padEnd(32)} ${value}${change}`;
+  return `${f.name.padEnd(46)} ${value}${change}`;
 }
 
 function round(v: number): string {
