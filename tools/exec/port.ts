@@ -1,8 +1,9 @@
 /**
  * The contract between the architecture-neutral exec layer and each architecture's port:
- * what a run is asked to do and what it reports. A port (riscv64.ts; an x86_64.ts beside
- * it) builds a bare machine with one CPU, loads the image with loader.ts and stack.ts,
- * serves syscalls with linux.ts from its trap entry, and turns the machine's stop into an
+ * what a run is asked to do and what it reports. A port (riscv64.ts, x86_64.ts) builds its
+ * page tables and its kernel entries; kernel.ts does the rest the same way for both: the
+ * bare machine with one CPU, loading the image (loader.ts, stack.ts), the syscalls
+ * (linux.ts), stack growth and signals, and turning the machine's stop into an
  * {@link ExecResult}.
  *
  * @module

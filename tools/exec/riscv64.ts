@@ -3,7 +3,8 @@
  * and a tiny hosted kernel that runs one static Linux program in U-mode, as
  * `qemu-riscv64` does.
  *
- * What the kernel does, in the order a real one would:
+ * What the kernel does, in the order a real one would (kernel.ts does what is the same on
+ * x86-64: the machine, the initial stack, the syscalls, stack growth, the signals):
  *
  * 1. builds Sv48 page tables in RAM (privileged spec §10.5) mapping the ELF's PT_LOAD
  *    segments with their permissions and U set, and the pages of the initial stack below
@@ -23,9 +24,8 @@
  */
 
 import { type ElfImage, EM_RISCV } from "../../emulator/asm/elf.ts";
-import { Machine } from "../../emulator/core/machine.ts";
+import type { Machine } from "../../emulator/core/machine.ts";
 import { hex } from "../../emulator/core/memory.ts";
-import { Prng } from "../../emulator/core/prng.ts";
 import {
   CSR_SATP,
   CSR_SCAUSE,
@@ -63,37 +63,11 @@ import {
 import { type Access, type Hart, PRIV_U } from "../../emulator/riscv64/hart_api.ts";
 import { RiscvHart } from "../../emulator/riscv64/hart.ts";
 import type { AddressSpace, PagePerms } from "./address_space.ts";
-import { FrameAllocator, OutOfMemory, PAGE_SIZE } from "./frames.ts";
-import {
-  LinuxProcess,
-  RISCV64_SYSCALLS,
-  SIGBUS,
-  SIGILL,
-  SIGNAL_NAMES,
-  SIGSEGV,
-  SIGTRAP,
-  type UserMemory,
-} from "./linux.ts";
-import { loadSegments, mapZeroed } from "./loader.ts";
+import { type FrameAllocator, PAGE_SIZE } from "./frames.ts";
+import { ExecKernel } from "./kernel.ts";
+import { RISCV64_SYSCALLS, SIGBUS, SIGILL, SIGSEGV, SIGTRAP } from "./linux.ts";
 import { emulateMisaligned } from "./riscv64_misaligned.ts";
-import { DEFAULT_MEMORY, DEFAULT_STACK, type ExecOptions, type ExecResult } from "./port.ts";
-import {
-  AT_BASE,
-  AT_CLKTCK,
-  AT_EGID,
-  AT_ENTRY,
-  AT_EUID,
-  AT_FLAGS,
-  AT_GID,
-  AT_HWCAP,
-  AT_PAGESZ,
-  AT_PHDR,
-  AT_PHENT,
-  AT_PHNUM,
-  AT_SECURE,
-  AT_UID,
-  buildInitialStack,
-} from "./stack.ts";
+import type { ExecOptions, ExecResult } from "./port.ts";
 
 /** Where RAM is, as on QEMU's virt board. */
 export const RAM_BASE = 0x8000_0000;
@@ -200,99 +174,30 @@ function vpn(va: number, level: number): number {
   return Math.floor(va / 2 ** (12 + 9 * level)) % 512;
 }
 
-/** Copies user memory by translating each page as U-mode would read it. */
-function userMemory(hart: Hart): UserMemory {
-  return {
-    read(va, length) {
-      const out = new Uint8Array(length);
-      let done = 0;
-      while (done < length) {
-        const at = va + done;
-        const t = hart.translate(BigInt(at), "read", PRIV_U);
-        if (t.pa === undefined) break;
-        const chunk = Math.min(length - done, PAGE_SIZE - (at % PAGE_SIZE));
-        const bytes = hart.machine.bus.readBytes(t.pa, chunk);
-        if (!bytes) break;
-        out.set(bytes, done);
-        done += chunk;
-      }
-      return out.subarray(0, done);
-    },
-  };
-}
-
 /** Runs the RISC-V ELF `image` (see the module comment). */
 export function runRiscv64(image: ElfImage, options: ExecOptions): ExecResult {
   if (image.machine !== EM_RISCV) throw new RangeError("runRiscv64 needs an EM_RISCV image");
-  const memory = options.memory ?? DEFAULT_MEMORY;
-  const machine = new Machine<Hart>({ memory, seed: options.seed, trace: options.trace });
-  machine.bus.addRam(RAM_BASE, memory);
-  const hart = new RiscvHart(machine, 0);
-  machine.cpus.push(hart);
-  for (const [name, program] of Object.entries(options.programs ?? {})) {
-    machine.programs.register(name, program);
-  }
-  const frames = new FrameAllocator(RAM_BASE, RAM_BASE + memory);
-
+  const kernel = new ExecKernel<Hart>(options, {
+    ramBase: RAM_BASE,
+    framesBase: RAM_BASE,
+    stackTop: STACK_TOP,
+    syscalls: RISCV64_SYSCALLS,
+    cpu(machine) {
+      const hart = new RiscvHart(machine, 0);
+      machine.cpus.push(hart);
+      return hart;
+    },
+    userRead: (hart, va) => hart.translate(va, "read", PRIV_U).pa,
+  });
+  const { machine, cpu: hart } = kernel;
   let sp: number;
   let space: Sv48AddressSpace;
-  const stackSize = Math.ceil((options.stackSize ?? DEFAULT_STACK) / PAGE_SIZE) * PAGE_SIZE;
-  const stackBottom = STACK_TOP - stackSize;
   try {
-    space = new Sv48AddressSpace(machine, frames);
-    loadSegments(image, space, frames, machine.bus);
-    const random = new Uint8Array(16);
-    const prng = new Prng(machine.seed ^ 0x5eed);
-    for (let i = 0; i < 16; i++) random[i] = prng.nextU32() & 0xff;
-    const auxv: [number, number][] = [
-      ...(image.phdrAddress !== undefined
-        ? [[AT_PHDR, image.phdrAddress] as [number, number]]
-        : []),
-      [AT_PHENT, 56],
-      [AT_PHNUM, image.phnum],
-      [AT_PAGESZ, PAGE_SIZE],
-      [AT_BASE, 0],
-      [AT_FLAGS, 0],
-      [AT_ENTRY, image.entry],
-      [AT_UID, 0],
-      [AT_EUID, 0],
-      [AT_GID, 0],
-      [AT_EGID, 0],
-      [AT_HWCAP, HWCAP_RV64IMAC],
-      [AT_CLKTCK, 100],
-      [AT_SECURE, 0],
-    ];
-    const stack = buildInitialStack({
-      top: STACK_TOP,
-      args: options.args,
-      env: options.env ?? [],
-      auxv,
-      random,
-    });
-    if (STACK_TOP - stack.sp > stackSize) {
-      throw new OutOfMemory(
-        `the arguments and environment do not fit in the ${stackSize}-byte stack`,
-      );
-    }
-    // The pages the initial stack occupies now; the rest are mapped when first touched.
-    mapZeroed(space, frames, STACK_TOP, Math.ceil((STACK_TOP - stack.sp) / PAGE_SIZE) * PAGE_SIZE);
-    for (let off = 0; off < stack.bytes.length;) {
-      const va = stack.sp + off;
-      const chunk = Math.min(stack.bytes.length - off, PAGE_SIZE - (va % PAGE_SIZE));
-      const pa = space.lookup(va)!.pa + (va % PAGE_SIZE);
-      machine.bus.writeBytes(pa, stack.bytes.subarray(off, off + chunk));
-      off += chunk;
-    }
-    sp = stack.sp;
+    space = new Sv48AddressSpace(machine, kernel.frames);
+    sp = kernel.load(image, space, HWCAP_RV64IMAC);
   } catch (e) {
-    if (e instanceof OutOfMemory) {
-      return { status: 1, how: "error", message: `exec: ${e.message}`, instret: 0, timeNs: 0 };
-    }
-    throw e;
+    return kernel.refuse(e);
   }
-
-  const process = new LinuxProcess(RISCV64_SYSCALLS, userMemory(hart), options.output);
-  let killed: { signal: number; message: string } | undefined;
 
   machine.kernelText.register(START_ENTRY, "exec_start", (cpu) => {
     const h = cpu as Hart;
@@ -313,25 +218,10 @@ export function runRiscv64(image: ElfImage, options: ExecOptions): ExecResult {
     const scause = h.csrr(CSR_SCAUSE);
     const sepc = h.csrr(CSR_SEPC);
     if (scause === BigInt(EXC_ECALL_U)) {
-      const outcome = process.syscall(h.x[17], [
-        h.x[10],
-        h.x[11],
-        h.x[12],
-        h.x[13],
-        h.x[14],
-        h.x[15],
-      ]);
-      if (machine.trace.kernel) {
-        machine.trace.emit("kernel", h.index, {
-          syscall: outcome.name,
-          result: outcome.kind === "exit" ? `exit ${outcome.status}` : String(outcome.value),
-        });
-      }
-      if (outcome.kind === "exit") {
-        machine.powerOff(outcome.status, `the program called ${outcome.name}(${outcome.status})`);
-        return;
-      }
-      h.x[10] = outcome.value;
+      const x = h.x;
+      const result = kernel.syscall(x[17], [x[10], x[11], x[12], x[13], x[14], x[15]]);
+      if (result === undefined) return; // the program exited
+      x[10] = result;
       h.csrw(CSR_SEPC, sepc + 4n);
       h.sret();
       return;
@@ -346,7 +236,16 @@ export function runRiscv64(image: ElfImage, options: ExecOptions): ExecResult {
     const code = Number(scause);
     let signal = SIGNAL_OF[code] ?? SIGILL;
     const stval = h.csrr(CSR_STVAL);
-    if (growStack(h, code, stval)) return;
+    if (code === EXC_LOAD_PAGE_FAULT || code === EXC_STORE_PAGE_FAULT) {
+      const grown = kernel.growStack(Number(stval));
+      if (grown === "killed") return;
+      if (grown === "grown") {
+        // The faulting translation may be cached as invalid: flush it, then retry the access.
+        h.sfenceVma(stval & ~BigInt(PAGE_SIZE - 1));
+        h.sret();
+        return;
+      }
+    }
     let detail = `${EXCEPTION_NAMES[code] ?? `exception ${code}`} at pc ${hex(sepc)}`;
     const access = ACCESS_OF[code];
     if (code === EXC_LOAD_MISALIGNED || code === EXC_STORE_MISALIGNED) {
@@ -367,63 +266,9 @@ export function runRiscv64(image: ElfImage, options: ExecOptions): ExecResult {
     } else if (code === EXC_ILLEGAL_INST) {
       detail += ` (instruction bits ${hex(stval)})`;
     }
-    killed = {
-      signal,
-      message: `exec: uncaught signal ${signal} (${SIGNAL_NAMES[signal]}) - ${detail}`,
-    };
-    machine.powerOff(128 + signal, killed.message);
+    kernel.kill(signal, detail);
   });
 
-  /**
-   * Demand paging of the stack, as Linux grows a stack: a load or store page fault on an
-   * unmapped page of the stack region gets a fresh zeroed page, and the access is retried.
-   */
-  function growStack(h: Hart, code: number, stval: bigint): boolean {
-    if (code !== EXC_LOAD_PAGE_FAULT && code !== EXC_STORE_PAGE_FAULT) return false;
-    const va = Number(stval);
-    if (!(va >= stackBottom && va < STACK_TOP) || space.lookup(va)) return false;
-    const page = va - (va % PAGE_SIZE);
-    try {
-      space.map(page, frames.allocate(), { read: true, write: true, execute: false });
-    } catch (e) {
-      if (!(e instanceof OutOfMemory)) throw e;
-      killed = { signal: SIGSEGV, message: `exec: cannot grow the stack: ${e.message}` };
-      machine.powerOff(128 + SIGSEGV, killed.message);
-      return true;
-    }
-    // The faulting translation may be cached as invalid: flush it, then retry the access.
-    h.sfenceVma(BigInt(page));
-    h.sret();
-    return true;
-  }
-
   hart.start(START_ENTRY, 0n);
-  const stop = machine.run(options.limitNs ?? Infinity);
-  const done = { instret: hart.instret, timeNs: hart.timeNs };
-  switch (stop.kind) {
-    case "shutdown":
-      return killed
-        ? {
-          status: stop.code,
-          how: "signal",
-          signal: killed.signal,
-          message: killed.message,
-          ...done,
-        }
-        : { status: stop.code, how: "exit", ...done };
-    case "paused":
-      return {
-        status: 124,
-        how: "timeout",
-        message: `exec: stopped after ${options.limitNs} ns of virtual time (pc ${hex(hart.pc)})`,
-        ...done,
-      };
-    default:
-      return {
-        status: 1,
-        how: "error",
-        message: `exec: the machine stopped: ${(stop as { message: string }).message}`,
-        ...done,
-      };
-  }
+  return kernel.run(() => `pc ${hex(hart.pc)}`);
 }

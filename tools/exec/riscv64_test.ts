@@ -1,27 +1,18 @@
 import assert from "node:assert/strict";
 import { assembleRiscvElf } from "../../emulator/asm/riscv/assemble_elf.ts";
-import { PF_R, PF_X, writeElf } from "../../emulator/asm/elf.ts";
+import { EM_RISCV, PF_R, PF_X, writeElf } from "../../emulator/asm/elf.ts";
 import { userProgramElf } from "../../emulator/asm/user_program_elf.ts";
 import { Trace } from "../../emulator/core/trace.ts";
 import type { UserProgram } from "../../emulator/core/user_program.ts";
 import { execElf, ExecError, type ExecOptions } from "./exec.ts";
 import { EBADF, EFAULT, ENOSYS } from "./linux.ts";
+import { STACK_TOP } from "./riscv64.ts";
+import { runElf } from "./testing.ts";
 
 /** Assembles `source` into an ELF, runs it, and collects what it wrote per fd. */
 function run(source: string, options: Partial<ExecOptions> & { compressed?: boolean } = {}) {
   const { elf, asm } = assembleRiscvElf(source, { compressed: options.compressed });
-  const out: { fd: number; bytes: Uint8Array }[] = [];
-  const result = execElf(elf, {
-    args: ["prog"],
-    limitNs: 50_000_000,
-    output: (fd, bytes) => out.push({ fd, bytes: bytes.slice() }),
-    ...options,
-  });
-  const text = (fd: number) =>
-    new TextDecoder().decode(
-      new Uint8Array(out.filter((o) => o.fd === fd).flatMap((o) => [...o.bytes])),
-    );
-  return { result, out, text, asm };
+  return { ...runElf(elf, options), asm };
 }
 
 /** The tail that writes `len` bytes at `buf` to stdout, then exits with a0 = `status`. */
@@ -279,6 +270,26 @@ Deno.test("exec riscv64: the stack grows on demand, up to its limit", () => {
   });
   assert.equal(oom.result.status, 139);
   assert.match(oom.result.message!, /cannot grow the stack: out of memory/);
+});
+
+Deno.test("exec riscv64: segments that reach into the stack region are refused", () => {
+  const top = STACK_TOP - 0x1000;
+  const elf = writeElf({
+    machine: EM_RISCV,
+    entry: top,
+    segments: [{
+      vaddr: top,
+      memsz: 16,
+      flags: PF_R | PF_X,
+      data: new Uint8Array([0x6f, 0, 0, 0]),
+    }],
+  });
+  const r = execElf(elf, { args: ["x"], output: () => {}, limitNs: 100_000 });
+  assert.equal(r.how, "error");
+  assert.match(
+    r.message!,
+    /segments reach into the stack region .* \(at 0x7fff_ffff_e000\): link it lower/,
+  );
 });
 
 Deno.test("exec riscv64: the kernel trace shows each syscall", () => {

@@ -3,7 +3,8 @@
  * and a tiny hosted kernel that runs one static Linux program in ring 3, as
  * `qemu-x86_64` does.
  *
- * What the kernel does, in the order a real one would:
+ * What the kernel does, in the order a real one would (kernel.ts does what is the same on
+ * RISC-V: the machine, the initial stack, the syscalls, stack growth, the signals):
  *
  * 1. builds 4-level page tables in RAM (SDM Vol. 3A §4.5) mapping the ELF's PT_LOAD
  *    segments with their permissions (U set, XD set where a segment is not executable)
@@ -31,9 +32,8 @@
  */
 
 import { type ElfImage, EM_X86_64 } from "../../emulator/asm/elf.ts";
-import { Machine } from "../../emulator/core/machine.ts";
+import type { Machine } from "../../emulator/core/machine.ts";
 import { hex } from "../../emulator/core/memory.ts";
-import { Prng } from "../../emulator/core/prng.ts";
 import type { X86Cpu } from "../../emulator/x86_64/cpu_api.ts";
 import { X86Processor } from "../../emulator/x86_64/cpu.ts";
 import { decode, MAX_INSN_LENGTH } from "../../emulator/x86_64/decode.ts";
@@ -100,37 +100,10 @@ import {
   vectorName,
 } from "../../emulator/x86_64/regs.ts";
 import type { AddressSpace, PagePerms } from "./address_space.ts";
-import { FrameAllocator, OutOfMemory, PAGE_SIZE } from "./frames.ts";
-import {
-  LinuxProcess,
-  SIGBUS,
-  SIGFPE,
-  SIGILL,
-  SIGNAL_NAMES,
-  SIGSEGV,
-  SIGTRAP,
-  type UserMemory,
-  X86_64_SYSCALLS,
-} from "./linux.ts";
-import { loadSegments, mapZeroed } from "./loader.ts";
-import { DEFAULT_MEMORY, DEFAULT_STACK, type ExecOptions, type ExecResult } from "./port.ts";
-import {
-  AT_BASE,
-  AT_CLKTCK,
-  AT_EGID,
-  AT_ENTRY,
-  AT_EUID,
-  AT_FLAGS,
-  AT_GID,
-  AT_HWCAP,
-  AT_PAGESZ,
-  AT_PHDR,
-  AT_PHENT,
-  AT_PHNUM,
-  AT_SECURE,
-  AT_UID,
-  buildInitialStack,
-} from "./stack.ts";
+import { type FrameAllocator, PAGE_SIZE } from "./frames.ts";
+import { ExecKernel } from "./kernel.ts";
+import { SIGBUS, SIGFPE, SIGILL, SIGSEGV, SIGTRAP, X86_64_SYSCALLS } from "./linux.ts";
+import type { ExecOptions, ExecResult } from "./port.ts";
 
 /** Where the kernel sees all of physical memory (supervisor-only): Linux's direct map. */
 export const DIRECT_MAP = 0xffff_8880_0000_0000n;
@@ -263,27 +236,6 @@ function index(va: bigint, level: number): number {
   return Number((BigInt.asUintN(64, va) >> BigInt(12 + 9 * (level - 1))) & 511n);
 }
 
-/** Copies user memory by translating each page as ring 3 would read it. */
-function userMemory(cpu: X86Cpu): UserMemory {
-  return {
-    read(va, length) {
-      const out = new Uint8Array(length);
-      let done = 0;
-      while (done < length) {
-        const at = va + done;
-        const t = cpu.translate(BigInt(at), "read", 3);
-        if (t.pa === undefined) break;
-        const chunk = Math.min(length - done, PAGE_SIZE - (at % PAGE_SIZE));
-        const bytes = cpu.machine.bus.readBytes(t.pa, chunk);
-        if (!bytes) break;
-        out.set(bytes, done);
-        done += chunk;
-      }
-      return out.subarray(0, done);
-    },
-  };
-}
-
 /** The descriptor of the 32-bit user code segment (L = 0, D = 1), which SYSRET's selectors derive from. */
 function code32Descriptor(dpl: number): bigint {
   return (segmentDescriptor(true, dpl) & ~DESC_L) | DESC_DB;
@@ -330,100 +282,37 @@ function writeTables(machine: Machine<X86Cpu>, k: KernelLayout): void {
 /** Runs the x86-64 ELF `image` (see the module comment). */
 export function runX86_64(image: ElfImage, options: ExecOptions): ExecResult {
   if (image.machine !== EM_X86_64) throw new RangeError("runX86_64 needs an EM_X86_64 image");
-  const memory = options.memory ?? DEFAULT_MEMORY;
-  const machine = new Machine<X86Cpu>({ memory, seed: options.seed, trace: options.trace });
-  machine.bus.addRam(0, memory);
-  const cpu = new X86Processor(machine, { index: 0 });
-  for (const [name, program] of Object.entries(options.programs ?? {})) {
-    machine.programs.register(name, program);
-  }
-  const frames = new FrameAllocator(FRAMES_BASE, memory);
-
+  const kernel = new ExecKernel<X86Cpu, X86Processor>(options, {
+    ramBase: 0,
+    framesBase: FRAMES_BASE,
+    stackTop: STACK_TOP,
+    syscalls: X86_64_SYSCALLS,
+    cpu: (machine) => new X86Processor(machine, { index: 0 }),
+    userRead: (cpu, va) => cpu.translate(va, "read", 3).pa,
+  });
+  const { machine, frames, cpu } = kernel;
   let sp: number;
   let space: X86AddressSpace;
-  let kernel: KernelLayout;
-  const stackSize = Math.ceil((options.stackSize ?? DEFAULT_STACK) / PAGE_SIZE) * PAGE_SIZE;
-  const stackBottom = STACK_TOP - stackSize;
+  let tables: KernelLayout;
   try {
     space = new X86AddressSpace(machine, frames);
-    space.mapDirect(memory);
+    space.mapDirect(machine.ram.size);
     const stacks = frames.allocate();
     for (let k = 1; k < KERNEL_STACK_PAGES + IST_STACK_PAGES; k++) frames.allocate();
-    kernel = {
+    tables = {
       gdt: frames.allocate(),
       idt: frames.allocate(),
       tss: frames.allocate(),
       stackTop: stacks + KERNEL_STACK_PAGES * PAGE_SIZE,
       istTop: stacks + (KERNEL_STACK_PAGES + IST_STACK_PAGES) * PAGE_SIZE,
     };
-    writeTables(machine, kernel);
-    loadSegments(image, space, frames, machine.bus);
-    const random = new Uint8Array(16);
-    const prng = new Prng(machine.seed ^ 0x5eed);
-    for (let i = 0; i < 16; i++) random[i] = prng.nextU32() & 0xff;
-    const auxv: [number, number][] = [
-      ...(image.phdrAddress !== undefined
-        ? [[AT_PHDR, image.phdrAddress] as [number, number]]
-        : []),
-      [AT_PHENT, 56],
-      [AT_PHNUM, image.phnum],
-      [AT_PAGESZ, PAGE_SIZE],
-      [AT_BASE, 0],
-      [AT_FLAGS, 0],
-      [AT_ENTRY, image.entry],
-      [AT_UID, 0],
-      [AT_EUID, 0],
-      [AT_GID, 0],
-      [AT_EGID, 0],
-      // x86: AT_HWCAP is CPUID.01H:EDX (arch/x86/include/asm/elf.h, ELF_HWCAP).
-      [AT_HWCAP, cpu.cpuid(1)[3]],
-      [AT_CLKTCK, 100],
-      [AT_SECURE, 0],
-    ];
-    const stack = buildInitialStack({
-      top: STACK_TOP,
-      args: options.args,
-      env: options.env ?? [],
-      auxv,
-      random,
-    });
-    if (STACK_TOP - stack.sp > stackSize) {
-      throw new OutOfMemory(
-        `the arguments and environment do not fit in the ${stackSize}-byte stack`,
-      );
-    }
-    // The stack region must be free: a segment there would be overwritten or grown into.
-    for (let page = stackBottom; page < STACK_TOP; page += PAGE_SIZE) {
-      if (space.lookup(page)) {
-        return {
-          status: 1,
-          how: "error",
-          message: `exec: the program's segments reach into the stack region ` +
-            `${hex(stackBottom)}..${hex(STACK_TOP)} (at ${hex(page)}): link it lower`,
-          instret: 0,
-          timeNs: 0,
-        };
-      }
-    }
-    // The pages the initial stack occupies now; the rest are mapped when first touched.
-    mapZeroed(space, frames, STACK_TOP, Math.ceil((STACK_TOP - stack.sp) / PAGE_SIZE) * PAGE_SIZE);
-    for (let off = 0; off < stack.bytes.length;) {
-      const va = stack.sp + off;
-      const chunk = Math.min(stack.bytes.length - off, PAGE_SIZE - (va % PAGE_SIZE));
-      const pa = space.lookup(va)!.pa + (va % PAGE_SIZE);
-      machine.bus.writeBytes(pa, stack.bytes.subarray(off, off + chunk));
-      off += chunk;
-    }
-    sp = stack.sp;
+    writeTables(machine, tables);
+    // x86: AT_HWCAP is CPUID.01H:EDX (arch/x86/include/asm/elf.h, ELF_HWCAP).
+    sp = kernel.load(image, space, cpu.cpuid(1)[3]);
   } catch (e) {
-    if (e instanceof OutOfMemory) {
-      return { status: 1, how: "error", message: `exec: ${e.message}`, instret: 0, timeNs: 0 };
-    }
-    throw e;
+    return kernel.refuse(e);
   }
 
-  const process = new LinuxProcess(X86_64_SYSCALLS, userMemory(cpu), options.output);
-  let killed: { signal: number; message: string } | undefined;
   const kva = (pa: number) => DIRECT_MAP + BigInt(pa);
 
   machine.kernelText.register(START_ENTRY, "exec_start", (c) => {
@@ -431,10 +320,10 @@ export function runX86_64(image: ElfImage, options: ExecOptions): ExecResult {
     c.wrmsr(IA32_EFER, BigInt(EFER_LME | EFER_SCE | EFER_NXE));
     c.writeCr(4, BigInt(CR4_PAE | CR4_PGE));
     c.writeCr(3, BigInt(space.pml4));
-    c.lgdt(kva(kernel.gdt), GDT_LIMIT);
+    c.lgdt(kva(tables.gdt), GDT_LIMIT);
     c.loadCs(KERNEL_CS);
     c.loadSegment("ss", KERNEL_DS);
-    c.lidt(kva(kernel.idt), 256 * 16 - 1);
+    c.lidt(kva(tables.idt), 256 * 16 - 1);
     c.ltr(TSS_SEL);
     c.wrmsr(IA32_STAR, (BigInt(USER32_CS) << 48n) | (BigInt(KERNEL_CS) << 32n));
     c.wrmsr(IA32_LSTAR, SYSCALL_ENTRY);
@@ -447,7 +336,7 @@ export function runX86_64(image: ElfImage, options: ExecOptions): ExecResult {
       BigInt(sp),
       BigInt(USER_DS),
     ];
-    const at = kva(kernel.stackTop) - 40n;
+    const at = kva(tables.stackTop) - 40n;
     frame.forEach((v, k) => c.store(at + BigInt(8 * k), 8, v));
     c.regs.fill(0n);
     c.regs[RSP] = at;
@@ -456,18 +345,9 @@ export function runX86_64(image: ElfImage, options: ExecOptions): ExecResult {
 
   machine.kernelText.register(SYSCALL_ENTRY, "exec_syscall", (c) => {
     const r = c.regs;
-    const outcome = process.syscall(r[RAX], [r[RDI], r[RSI], r[RDX], r[R10], r[R8], r[R9]]);
-    if (machine.trace.kernel) {
-      machine.trace.emit("kernel", c.index, {
-        syscall: outcome.name,
-        result: outcome.kind === "exit" ? `exit ${outcome.status}` : String(outcome.value),
-      });
-    }
-    if (outcome.kind === "exit") {
-      machine.powerOff(outcome.status, `the program called ${outcome.name}(${outcome.status})`);
-      return;
-    }
-    r[RAX] = outcome.value;
+    const result = kernel.syscall(r[RAX], [r[RDI], r[RSI], r[RDX], r[R10], r[R8], r[R9]]);
+    if (result === undefined) return; // the program exited
+    r[RAX] = result;
     c.sysretq();
   });
 
@@ -504,8 +384,10 @@ export function runX86_64(image: ElfImage, options: ExecOptions): ExecResult {
       return;
     }
     const cr2 = c.readCr(2);
-    if (vector === EXC_PF) {
-      const grown = growStack(errorCode, cr2);
+    // Demand paging of the stack: a user access to a not-present page (a not-present
+    // translation is never cached in a TLB, so no invlpg is needed; SDM Vol. 3A §4.10.2.3).
+    if (vector === EXC_PF && !(errorCode & PF_P) && (errorCode & PF_U)) {
+      const grown = kernel.growStack(Number(cr2));
       if (grown === "killed") return;
       if (grown === "grown") {
         c.regs[RSP] = BigInt.asIntN(64, frame); // drop the error code
@@ -522,11 +404,7 @@ export function runX86_64(image: ElfImage, options: ExecOptions): ExecResult {
       if (withError && errorCode) detail += ` (error code ${hex(errorCode)})`;
       detail += `; instruction bytes ${instructionBytes(c, rip)}`;
     }
-    killed = {
-      signal,
-      message: `exec: uncaught signal ${signal} (${SIGNAL_NAMES[signal]}) - ${detail}`,
-    };
-    machine.powerOff(128 + signal, killed.message);
+    kernel.kill(signal, detail);
   }
 
   /** The bytes of the instruction at `rip`, as the CPU's decoder delimits them, for a message. */
@@ -546,55 +424,7 @@ export function runX86_64(image: ElfImage, options: ExecOptions): ExecResult {
       (insn.name ? ` (${insn.name})` : "");
   }
 
-  /**
-   * Demand paging of the stack, as Linux grows a stack: a user access to a not-present page
-   * of the stack region gets a fresh zeroed page, and the access is retried. (A not-present
-   * translation is never cached in a TLB, so no invlpg is needed; SDM Vol. 3A §4.10.2.3.)
-   */
-  function growStack(errorCode: number, cr2: bigint): "grown" | "no" | "killed" {
-    if ((errorCode & PF_P) || !(errorCode & PF_U)) return "no";
-    const va = Number(cr2);
-    if (!(va >= stackBottom && va < STACK_TOP) || space.lookup(va)) return "no";
-    const page = va - (va % PAGE_SIZE);
-    try {
-      space.map(page, frames.allocate(), { read: true, write: true, execute: false });
-    } catch (e) {
-      if (!(e instanceof OutOfMemory)) throw e;
-      killed = { signal: SIGSEGV, message: `exec: cannot grow the stack: ${e.message}` };
-      machine.powerOff(128 + SIGSEGV, killed.message);
-      return "killed";
-    }
-    return "grown";
-  }
-
   cpu.resetToStartup();
   cpu.start(START_ENTRY);
-  const stop = machine.run(options.limitNs ?? Infinity);
-  const done = { instret: cpu.instret, timeNs: cpu.timeNs };
-  switch (stop.kind) {
-    case "shutdown":
-      return killed
-        ? {
-          status: stop.code,
-          how: "signal",
-          signal: killed.signal,
-          message: killed.message,
-          ...done,
-        }
-        : { status: stop.code, how: "exit", ...done };
-    case "paused":
-      return {
-        status: 124,
-        how: "timeout",
-        message: `exec: stopped after ${options.limitNs} ns of virtual time (rip ${hex(cpu.rip)})`,
-        ...done,
-      };
-    default:
-      return {
-        status: 1,
-        how: "error",
-        message: `exec: the machine stopped: ${(stop as { message: string }).message}`,
-        ...done,
-      };
-  }
+  return kernel.run(() => `rip ${hex(cpu.rip)}`);
 }

@@ -12,28 +12,13 @@ import { Prng } from "../../emulator/core/prng.ts";
 import { execElf, ExecError, type ExecOptions } from "./exec.ts";
 import { FrameAllocator } from "./frames.ts";
 import { EBADF, EFAULT, ENOSYS } from "./linux.ts";
+import { runElf } from "./testing.ts";
 import { DIRECT_MAP, STACK_TOP, TSS_SEL, USER_CS, USER_DS, X86AddressSpace } from "./x86_64.ts";
 
 /** Assembles NASM `source` into an ELF, runs it, and collects what it wrote per fd. */
 function run(source: string, options: Partial<ExecOptions> = {}) {
   const { elf, asm } = assembleX86Elf(`bits 64\ndefault rel\nglobal _start\n${source}`);
-  const out: { fd: number; bytes: Uint8Array }[] = [];
-  const result = execElf(elf, {
-    args: ["prog"],
-    limitNs: 50_000_000,
-    output: (fd, bytes) => out.push({ fd, bytes: bytes.slice() }),
-    ...options,
-  });
-  const text = (fd: number) =>
-    new TextDecoder().decode(
-      new Uint8Array(out.filter((o) => o.fd === fd).flatMap((o) => [...o.bytes])),
-    );
-  const words = (k: number) => {
-    const b = out.filter((o) => o.fd === 1)[k].bytes;
-    const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-    return Array.from({ length: b.length / 8 }, (_, i) => dv.getBigUint64(8 * i, true));
-  };
-  return { result, out, text, words, asm };
+  return { ...runElf(elf, options), asm };
 }
 
 /** Exits with `status` through exit_group. */
