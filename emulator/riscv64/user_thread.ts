@@ -1,7 +1,9 @@
 /**
  * The CPU side of TypeScript user programs on RISC-V: the custom-0 instructions `ts.start`
- * and `ts.resume`, and the {@link UserContext} a program sees. The contract is in
- * `emulator/core/user_program.ts`; this file implements it for this hart:
+ * and `ts.resume`, and the UserContext a program sees. The contract is in
+ * `emulator/core/user_program.ts`, and what every CPU does the same way (the context's
+ * bookkeeping, a step of the coroutine) in `emulator/core/user_thread.ts`; this file
+ * implements the rest for this hart:
  *
  * - `ts.start` (opcode 0x0b, funct3 0) reads the program's name at pc + 16 through the
  *   MMU with U-mode permissions (a fault there is an ordinary load fault at `ts.start`,
@@ -16,29 +18,20 @@
  *   is delivered at once: the hart traps with sepc at the stub instruction and runs the
  *   kernel until it leaves S-mode. If the kernel returned to that instruction in U-mode
  *   with the same handle in s11 and the same address space, the access is retried;
- *   otherwise the coroutine is abandoned and the access throws
- *   {@link UserThreadAbandoned}.
+ *   otherwise the coroutine is abandoned and the access throws UserThreadAbandoned.
  * - A program that throws, returns (it never made its exit syscall), yields anything but
  *   a syscall, or whose handle is unknown, dead or from another address space raises an
  *   illegal-instruction exception at the stub instruction, and the machine reports why.
  *
- * Cost: each step is {@link USER_STEP_COST} instructions (and ns), each `ctx` memory call
- * one more.
+ * Cost: each step is USER_STEP_COST instructions (and ns), each `ctx` memory call one
+ * more.
  *
  * @module
  */
 
 import { hex } from "../core/memory.ts";
-import {
-  STUB_NAME_MAX,
-  STUB_NAME_OFFSET,
-  SYSCALL,
-  type SyscallTrap,
-  USER_STEP_COST,
-  type UserContext,
-  UserThreadAbandoned,
-  type UserThreadSlot,
-} from "../core/user_program.ts";
+import { STUB_NAME_MAX, STUB_NAME_OFFSET, type UserThreadSlot } from "../core/user_program.ts";
+import { stepUserThread, threadName, thrownText, UserThreadContext } from "../core/user_thread.ts";
 import { EXC_ILLEGAL_INST } from "./csr.ts";
 import { PRIV_U } from "./hart_api.ts";
 import type { RiscvHart } from "./hart.ts";
@@ -51,40 +44,24 @@ export const HANDLE_REGISTER = 27;
 
 const contexts = new WeakMap<UserThreadSlot, RiscvUserContext>();
 
-/** The UserContext of one RISC-V TypeScript thread. */
-class RiscvUserContext implements UserContext {
+/** The UserContext of one RISC-V TypeScript thread: a0..a7 and the Sv39/Sv48 MMU. */
+class RiscvUserContext extends UserThreadContext<RiscvHart> {
   readonly arch = "riscv64" as const;
-  readonly args: readonly bigint[];
-  readonly stackPointer: bigint;
-  result1 = 0n;
-  /** The hart running the current step. */
-  hart: RiscvHart;
-  /** The stub instruction whose step is running (sepc for a fault). */
-  stubPc = 0;
-  /** True while a step runs: the context may be used only then. */
-  stepping = false;
-  /** Set when the kernel did not return to the thread after a fault. */
-  abandoned: string | undefined;
-  slot!: UserThreadSlot;
+  protected readonly argumentRegisters = "a0..a5";
 
   constructor(hart: RiscvHart) {
-    this.hart = hart;
-    this.args = Array.from({ length: 6 }, (_, i) => hart.x[10 + i]);
-    this.stackPointer = hart.x[2];
+    const x = hart.x;
+    super(hart, hart.machine.userThreads, Array.from({ length: 6 }, (_, i) => x[10 + i]), x[2]);
   }
 
-  *syscall(nr: bigint, ...args: bigint[]): Generator<SyscallTrap, bigint, void> {
-    this.#check();
-    if (args.length > 6) {
-      throw new RangeError(`a syscall takes at most 6 arguments (a0..a5), got ${args.length}`);
-    }
-    const x = this.hart.x;
+  protected putSyscall(nr: bigint, args: readonly bigint[]): void {
+    const x = this.cpu.x;
     x[17] = nr;
     for (let i = 0; i < 6; i++) x[10 + i] = args[i] ?? 0n;
-    yield SYSCALL;
-    this.#check();
-    this.result1 = this.hart.x[11];
-    return this.hart.x[10];
+  }
+
+  protected result(k: 0 | 1): bigint {
+    return this.cpu.x[10 + k];
   }
 
   load(va: number, size: number): bigint {
@@ -158,7 +135,7 @@ class RiscvUserContext implements UserContext {
 
   /** Checks that the context may be used now and charges one access. */
   #enter(va: number, size: number, length = size): RiscvHart {
-    this.#check();
+    this.check();
     if (!Number.isSafeInteger(va)) throw new RangeError(`address ${va} is not an integer`);
     if (size !== 1 && size !== 2 && size !== 4 && size !== 8) {
       throw new RangeError(`access size ${size} is not 1, 2, 4 or 8 bytes`);
@@ -166,24 +143,13 @@ class RiscvUserContext implements UserContext {
     if (!Number.isSafeInteger(length) || length < 0) {
       throw new RangeError(`length ${length} is not a byte count`);
     }
-    this.hart.timeNs += 1;
-    this.hart.instret += 1;
-    return this.hart;
-  }
-
-  #check(): void {
-    if (this.abandoned) throw new UserThreadAbandoned(this.slot.handle, this.abandoned);
-    if (!this.stepping) {
-      throw new Error(
-        `TypeScript thread ${this.slot.handle} (${this.slot.name}) used its context outside ` +
-          `its own step (keep ctx inside the program's generator)`,
-      );
-    }
+    this.charge(1);
+    return this.cpu;
   }
 
   /** Delivers the last fault to the kernel now; returns to retry, or throws if abandoned. */
   #deliver(kind: number): void {
-    const h = this.hart;
+    const h = this.cpu;
     const slot = this.slot;
     const m = h.machine;
     const what = `${causeName(h.faultCode, false)} at ${hex(h.faultTval)}`;
@@ -197,9 +163,7 @@ class RiscvUserContext implements UserContext {
     ) {
       return; // the kernel fixed it and returned to the stub instruction: retry
     }
-    this.abandoned = `the kernel did not return to it after a ${what} (${why})`;
-    m.userThreads.kill(slot, this.abandoned);
-    throw new UserThreadAbandoned(slot.handle, this.abandoned);
+    this.abandon(`the kernel did not return to it after a ${what} (${why})`);
   }
 }
 
@@ -302,39 +266,18 @@ function tsResume(h: RiscvHart, pc: number, ins: number): void {
 
 /** Runs the coroutine to its next syscall and moves the hart on, or raises the error. */
 function step(h: RiscvHart, pc: number, ins: number, ctx: RiscvUserContext): void {
-  const m = h.machine;
-  const slot = ctx.slot;
-  h.timeNs += USER_STEP_COST - 1;
-  h.instret += USER_STEP_COST - 1;
-  ctx.hart = h;
-  ctx.stubPc = pc;
-  ctx.stepping = true;
-  let r: IteratorResult<SyscallTrap, void> | undefined;
-  let threw: unknown;
-  let didThrow = false;
-  try {
-    r = slot.generator.next();
-  } catch (e) {
-    threw = e;
-    didThrow = true;
-  } finally {
-    ctx.stepping = false;
+  const end = stepUserThread(ctx, h, pc);
+  if (end === "syscall") {
+    h.vpc = pc + 4;
+    return;
   }
-  if (ctx.abandoned) return; // the hart is wherever the kernel left it
-  const who = () => `TypeScript program "${slot.name}" (thread ${slot.handle})`;
-  let why: string | undefined;
-  if (didThrow) {
-    why = `${who()} threw ${
-      threw instanceof Error ? `${threw.name}: ${threw.message}` : String(threw)
-    }`;
-  } else if (r!.done) {
-    why = `${who()} returned without making its exit syscall`;
-  } else if (r!.value !== SYSCALL) {
-    why = `${who()} yielded something other than a syscall (use yield* ctx.syscall(...))`;
-  }
-  if (why) {
-    m.userThreads.kill(slot, why);
-    return illegal(h, pc, ins, why);
-  }
-  h.vpc = pc + 4;
+  if (end === "abandoned") return; // the hart is wherever the kernel left it
+  const who = threadName(ctx.slot);
+  const why = end === "returned"
+    ? `${who} returned without making its exit syscall`
+    : end === "yielded"
+    ? `${who} yielded something other than a syscall (use yield* ctx.syscall(...))`
+    : `${who} threw ${thrownText(end.threw)}`;
+  h.machine.userThreads.kill(ctx.slot, why);
+  illegal(h, pc, ins, why);
 }

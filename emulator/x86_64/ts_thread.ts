@@ -1,7 +1,10 @@
 /**
  * The CPU side of TypeScript user programs on x86-64 (the contract is in
- * `emulator/core/user_program.ts`): the instructions `ts.start` (`0F 0A 00`) and
- * `ts.resume` (`0F 0A 01`), and the {@link UserContext} a program uses.
+ * `emulator/core/user_program.ts`, and what every CPU does the same way, the context's
+ * bookkeeping and a step of the coroutine, in `emulator/core/user_thread.ts`): the
+ * instructions `ts.start` (`0F 0A 00`) and `ts.resume` (`0F 0A 01`), and the UserContext
+ * a program uses, with the Linux syscall registers (number in RAX; arguments in RDI, RSI,
+ * RDX, R10, R8, R9; results in RAX and RDX) and the handle in R15.
  *
  * The stub a program's ELF image holds:
  *
@@ -24,58 +27,44 @@
  */
 
 import { hex } from "../core/memory.ts";
-import {
-  STUB_NAME_MAX,
-  STUB_NAME_OFFSET,
-  SYSCALL,
-  type SyscallTrap,
-  USER_STEP_COST,
-  type UserContext,
-  UserThreadAbandoned,
-  type UserThreadSlot,
-} from "../core/user_program.ts";
-import { canonicalNumber, FAULT, u64, type X86Processor } from "./cpu.ts";
+import { STUB_NAME_MAX, STUB_NAME_OFFSET, type UserThreadSlot } from "../core/user_program.ts";
+import { stepUserThread, threadName, thrownText, UserThreadContext } from "../core/user_thread.ts";
+import { canonicalNumber, FAULT, STOPPED, u64, type X86Processor } from "./cpu.ts";
 import { deliverEvent, EV_EXCEPTION } from "./exceptions.ts";
 import { EXC_UD, R10, R15, R8, R9, RAX, RCX, RDI, RDX, RSI, RSP } from "./regs.ts";
 
 /** How many kernel entries a fault inside a program's access may run before giving up. */
 const NESTED_ENTRY_LIMIT = 10_000;
 
-/** The context object of one coroutine. */
-class X86UserContext implements UserContext {
+/** The syscall ABI's argument registers, in order (user_program.ts). */
+const SYSCALL_ARGUMENT_REGISTERS = [RDI, RSI, RDX, R10, R8, R9];
+
+/** Each coroutine's context, found from its slot on whichever CPU resumes it. */
+const contexts = new WeakMap<UserThreadSlot, X86UserContext>();
+
+/** The context object of one coroutine: the Linux syscall registers and 4-level paging. */
+class X86UserContext extends UserThreadContext<X86Processor> {
   readonly arch = "x86_64" as const;
-  readonly args: readonly bigint[];
-  readonly stackPointer: bigint;
-  result1 = 0n;
-  /** The CPU running the coroutine now (a thread may be resumed on another CPU). */
-  cpu: X86Processor;
-  /** The stub instruction running now (the RIP a fault is reported at). */
-  stepIp = 0;
-  /** The coroutine's handle. */
-  handle = 0;
-  /** Set when the kernel did not come back to a faulting access. */
-  abandoned: string | undefined = undefined;
+  protected readonly argumentRegisters = "rdi, rsi, rdx, r10, r8, r9";
 
   constructor(cpu: X86Processor) {
-    this.cpu = cpu;
     const r = cpu.regs;
-    this.args = [r[RDI], r[RSI], r[RDX], r[RCX], r[R8], r[R9]].map((v) => BigInt.asUintN(64, v));
-    this.stackPointer = BigInt.asUintN(64, r[RSP]);
+    super(
+      cpu,
+      cpu.machine.userThreads,
+      [r[RDI], r[RSI], r[RDX], r[RCX], r[R8], r[R9]].map((v) => BigInt.asUintN(64, v)),
+      BigInt.asUintN(64, r[RSP]),
+    );
   }
 
-  *syscall(nr: bigint, ...args: bigint[]): Generator<SyscallTrap, bigint, void> {
-    this.#check();
+  protected putSyscall(nr: bigint, args: readonly bigint[]): void {
     const regs = this.cpu.regs;
-    const order = [RDI, RSI, RDX, R10, R8, R9];
-    if (args.length > order.length) {
-      throw new RangeError(`a syscall takes at most 6 arguments, not ${args.length}`);
-    }
     regs[RAX] = nr;
-    args.forEach((a, k) => (regs[order[k]] = a));
-    yield SYSCALL;
-    this.#check();
-    this.result1 = BigInt.asUintN(64, this.cpu.regs[RDX]);
-    return BigInt.asUintN(64, this.cpu.regs[RAX]);
+    args.forEach((a, k) => (regs[SYSCALL_ARGUMENT_REGISTERS[k]] = a));
+  }
+
+  protected result(k: 0 | 1): bigint {
+    return BigInt.asUintN(64, this.cpu.regs[k === 0 ? RAX : RDX]);
   }
 
   load(va: number, size: number): bigint {
@@ -105,31 +94,24 @@ class X86UserContext implements UserContext {
     return n;
   }
 
-  #check(): void {
-    if (this.abandoned) throw new UserThreadAbandoned(this.handle, this.abandoned);
-  }
-
   /** Runs a memory access; a fault is delivered now and the access retried if it may be. */
   #access<T>(fn: () => T): T {
     for (;;) {
-      this.#check();
+      this.check();
+      this.charge(1);
       const cpu = this.cpu;
-      cpu.timeNs += 1;
       try {
         return fn();
       } catch (e) {
         if (e !== FAULT) throw e;
       }
       const space = cpu.pml4;
-      deliverEvent(cpu, cpu.fVector, EV_EXCEPTION, cpu.fError, this.stepIp);
+      deliverEvent(cpu, cpu.fVector, EV_EXCEPTION, cpu.fError, this.stubPc);
       cpu.runKernelNested(NESTED_ENTRY_LIMIT);
       const back = cpu.state === "running" && !cpu.machine.stopReason && cpu.cplN === 3 &&
-        cpu.ip === this.stepIp && Number(cpu.regs[R15] & 0xffff_ffffn) === this.handle &&
+        cpu.ip === this.stubPc && Number(cpu.regs[R15] & 0xffff_ffffn) === this.slot.handle &&
         cpu.pml4 === space;
-      if (!back) {
-        this.abandoned = "the kernel did not return to the instruction whose access faulted";
-        throw new UserThreadAbandoned(this.handle, this.abandoned);
-      }
+      if (!back) this.abandon("the kernel did not return to the instruction whose access faulted");
     }
   }
 }
@@ -137,7 +119,6 @@ class X86UserContext implements UserContext {
 /** Runs `ts.start` and `ts.resume` for one CPU. */
 export class TsThreads {
   readonly #cpu: X86Processor;
-  readonly #contexts = new Map<number, X86UserContext>();
 
   /** The TypeScript-thread instructions of `cpu`. */
   constructor(cpu: X86Processor) {
@@ -149,7 +130,6 @@ export class TsThreads {
     const cpu = this.#cpu;
     const m = cpu.machine;
     const space = Math.floor(cpu.pml4 / 4096);
-    let slot: UserThreadSlot;
     let ctx: X86UserContext;
     if (sub === 0) {
       const name = this.#readName(ip + STUB_NAME_OFFSET);
@@ -169,10 +149,9 @@ export class TsThreads {
       } catch (e) {
         return this.#illegal(ip, `ts.start: program "${name}" threw while starting: ${e}`);
       }
-      slot = m.userThreads.create(name, generator, space);
-      ctx.handle = slot.handle;
-      cpu.regs[R15] = BigInt(slot.handle);
-      this.#contexts.set(slot.handle, ctx);
+      ctx.slot = m.userThreads.create(name, generator, space);
+      contexts.set(ctx.slot, ctx);
+      cpu.regs[R15] = BigInt(ctx.slot.handle);
     } else {
       const handle = Number(cpu.regs[R15] & 0xffff_ffffn);
       const found = m.userThreads.get(handle);
@@ -189,67 +168,23 @@ export class TsThreads {
           `ts.resume: thread ${handle} (${found.name}) belongs to another address space`,
         );
       }
-      slot = found;
-      ctx = this.#contexts.get(handle) ?? this.#adopt(handle);
+      ctx = contexts.get(found)!;
     }
-    ctx.cpu = cpu;
-    ctx.stepIp = ip;
-    cpu.timeNs += USER_STEP_COST - 1;
-    let step: IteratorResult<SyscallTrap, void>;
-    try {
-      step = slot.generator.next();
-    } catch (e) {
-      this.#forget(slot);
-      if (ctx.abandoned || e instanceof UserThreadAbandoned) {
-        m.userThreads.kill(slot, ctx.abandoned ?? String(e));
-        return; // the CPU is where the kernel left it
-      }
-      if (typeof e === "object" && e !== null && "stopped" in e) throw e;
-      m.userThreads.kill(slot, `threw ${e}`);
-      const what = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-      return this.#illegal(
-        ip,
-        `TypeScript program "${slot.name}" (thread ${slot.handle}) threw ${what}`,
-      );
-    }
-    if (ctx.abandoned) {
-      this.#forget(slot);
-      m.userThreads.kill(slot, ctx.abandoned);
+    const end = stepUserThread(ctx, cpu, ip);
+    if (end === "syscall") {
+      cpu.ip = next; // on to the stub's syscall instruction
       return;
     }
-    if (step.done) {
-      this.#forget(slot);
-      m.userThreads.kill(slot, "returned");
-      return this.#illegal(
-        ip,
-        `TypeScript program "${slot.name}" (thread ${slot.handle}) returned without an exit ` +
-          `syscall`,
-      );
-    }
-    cpu.ip = next; // on to the stub's syscall instruction
-  }
-
-  /** Another CPU created the coroutine: its context moves with it. */
-  #adopt(handle: number): X86UserContext {
-    for (const c of this.#cpu.machine.cpus) {
-      const ts = (c as X86Processor).ts;
-      const other = ts ? ts.#take(handle) : undefined;
-      if (other) {
-        this.#contexts.set(handle, other);
-        return other;
-      }
-    }
-    throw new Error(`TypeScript thread ${handle} has no context on any CPU`);
-  }
-
-  #take(handle: number): X86UserContext | undefined {
-    const c = this.#contexts.get(handle);
-    this.#contexts.delete(handle);
-    return c;
-  }
-
-  #forget(slot: UserThreadSlot): void {
-    this.#contexts.delete(slot.handle);
+    if (end === "abandoned") return; // the CPU is where the kernel left it
+    if (typeof end === "object" && end.threw === STOPPED) throw STOPPED; // the machine stopped
+    const who = threadName(ctx.slot);
+    const why = end === "returned"
+      ? `${who} returned without an exit syscall`
+      : end === "yielded"
+      ? `${who} yielded something other than a syscall (use yield* ctx.syscall(...))`
+      : `${who} threw ${thrownText(end.threw)}`;
+    m.userThreads.kill(ctx.slot, why);
+    return this.#illegal(ip, why);
   }
 
   /** Reads the NUL-terminated program name with user permissions (a fault is a #PF). */

@@ -6,7 +6,12 @@
  */
 
 import assert from "node:assert/strict";
-import { SYSCALL, type UserContext, UserThreadAbandoned } from "../core/user_program.ts";
+import {
+  SYSCALL,
+  USER_STEP_COST,
+  type UserContext,
+  UserThreadAbandoned,
+} from "../core/user_program.ts";
 import { EXC_PF, EXC_UD, PF_P, PF_U, PF_W, R10, R15, R8, R9, RAX, RDI, RDX, RSI } from "./regs.ts";
 import { bytes, X86TestBench } from "./testing.ts";
 
@@ -182,6 +187,38 @@ Deno.test("ts programs: the #UD cases, each reported", async (s) => {
     };
     assert.equal(t.runUser(START, { rsp: t.stack() }).vector, EXC_UD);
     assert.match(t.machine.messages.join("\n"), /belongs to another address space/);
+  });
+});
+
+Deno.test("ts programs: the rules every CPU shares (core/user_thread.ts)", async (s) => {
+  await s.step("yielding something other than a syscall is #UD, reported", () => {
+    const { t } = bench("stray", function* () {
+      yield "nope" as unknown as typeof SYSCALL;
+    });
+    const trap = t.runUser(START, { rsp: t.stack() });
+    assert.equal(trap.vector, EXC_UD);
+    assert.equal(trap.rip, BigInt(START));
+    assert.match(t.machine.messages.join("\n"), /"stray" \(thread 1\) yielded something other/);
+    assert.equal(t.machine.userThreads.size, 0);
+  });
+  await s.step("the context works only inside the program's own step", () => {
+    let saved: UserContext | undefined;
+    const { t } = bench("keeper", function* (ctx) {
+      saved = ctx;
+      yield* ctx.syscall(60n, 0n);
+    });
+    t.runUser(START, { rsp: t.stack() });
+    assert.throws(() => saved!.load(DATA, 8), /used its context outside its own step/);
+  });
+  await s.step("a step retires USER_STEP_COST instructions, an access one more", () => {
+    const { t } = bench("counter", function* (ctx) {
+      ctx.load(DATA, 8);
+      yield* ctx.syscall(60n, 0n);
+    });
+    const before = t.cpu.instret;
+    t.runUser(START, { rsp: t.stack() });
+    // ts.start with its access, then SYSCALL, which retires (RISC-V's ecall does not).
+    assert.equal(t.cpu.instret - before, USER_STEP_COST + 1 + 1);
   });
 });
 
