@@ -60,6 +60,33 @@ export interface AsmResult {
   readonly lines: readonly { address: number; line: number }[];
 }
 
+/** What an assembler knows of a section once it is laid out: everything but its flags. */
+export type LaidOutSection = Omit<AsmSection, "flags">;
+
+/**
+ * The result of an assembly: `sections` get their {@link SECTION_FLAGS}, and the entry is
+ * `_start` if the program defines it, else the origin (where GNU ld and NASM's flat output
+ * would start).
+ */
+export function assembledImage(
+  origin: number,
+  bytes: Uint8Array,
+  sections: readonly LaidOutSection[],
+  symbols: Map<string, number>,
+  globals: Set<string>,
+  lines: readonly { address: number; line: number }[],
+): AsmResult {
+  return {
+    origin,
+    bytes,
+    sections: sections.map((s) => ({ ...s, flags: SECTION_FLAGS[s.name] })),
+    symbols,
+    globals,
+    entry: symbols.get("_start") ?? origin,
+    lines,
+  };
+}
+
 /** An error in the source, with the line and column it concerns. */
 export class AsmError extends Error {
   /** Builds the error; `message` is "line L, column C: reason" plus the source line. */

@@ -34,7 +34,7 @@ import { type Located, splitStatements, type Statement, StatementError } from ".
 import {
   AsmError,
   type AsmResult,
-  SECTION_FLAGS,
+  assembledImage,
   SECTION_ORDER,
   type SectionName,
 } from "../image.ts";
@@ -825,21 +825,13 @@ class Assembly {
         this.wrap(e, eq.line, eq.col);
       }
     }
-    return {
-      origin: this.origin,
-      bytes,
-      sections: sections.map((s) => ({
-        name: s.name,
-        address: s.address,
-        size: s.size,
-        flags: SECTION_FLAGS[s.name],
-        align: Math.max(s.align, s.name === ".data" ? this.dataAlign : 1),
-      })),
-      symbols,
-      globals: this.globals,
-      entry: symbols.get("_start") ?? this.origin,
-      lines,
-    };
+    const laidOut = sections.map((s) => ({
+      name: s.name,
+      address: s.address,
+      size: s.size,
+      align: Math.max(s.align, s.name === ".data" ? this.dataAlign : 1),
+    }));
+    return assembledImage(this.origin, bytes, laidOut, symbols, this.globals, lines);
   }
 
   emitItem(item: Item, address: number, out: Uint8Array, at: number): void {

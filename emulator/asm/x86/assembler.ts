@@ -40,7 +40,7 @@ import {
   AsmError,
   type AsmResult,
   type AsmSection,
-  SECTION_FLAGS,
+  assembledImage,
   SECTION_ORDER,
   type SectionName,
 } from "../image.ts";
@@ -867,21 +867,13 @@ class Assembler {
       this.#here = 0n;
       symbols.set(name, Number(this.symbolValue(name, 1)));
     }
-    return {
-      origin: this.origin,
-      bytes,
-      sections: secs.map((s) => ({
-        name: s.name,
-        address: s.address,
-        size: s.size,
-        flags: SECTION_FLAGS[s.name],
-        align: s.align,
-      })),
-      symbols,
-      globals: this.globals,
-      entry: symbols.get("_start") ?? this.origin,
-      lines,
-    };
+    const laidOut = secs.map((s) => ({
+      name: s.name,
+      address: s.address,
+      size: s.size,
+      align: s.align,
+    }));
+    return assembledImage(this.origin, bytes, laidOut, symbols, this.globals, lines);
   }
 }
 
