@@ -5,7 +5,7 @@
  * @module
  */
 
-import { execElf } from "../../tools/exec/exec.ts";
+import { runElf } from "../../tools/exec/testing.ts";
 
 /** One run of one program. */
 export interface Run {
@@ -74,15 +74,6 @@ export function runUnderExec(
   run: Run,
 ): { stdout: string; status: number; message?: string } {
   const bytes = Deno.readFileSync(new URL(`./${arch}/${run.elf}`, import.meta.url));
-  const chunks: Uint8Array[] = [];
-  const result = execElf(bytes, {
-    args: [run.elf, ...run.args],
-    output: (fd, data) => {
-      if (fd === 1) chunks.push(data.slice());
-    },
-    limitNs: 2e9,
-  });
-  const all = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  chunks.reduce((at, c) => (all.set(c, at), at + c.length), 0);
-  return { stdout: new TextDecoder().decode(all), status: result.status, message: result.message };
+  const { result, text } = runElf(bytes, { args: [run.elf, ...run.args], limitNs: 2e9 });
+  return { stdout: text(1), status: result.status, message: result.message };
 }
