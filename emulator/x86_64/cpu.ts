@@ -606,8 +606,14 @@ export class X86Processor implements X86Cpu {
     return f;
   }
 
-  /** Converts a thrown FAULT or STOPPED from a kernel operation into a CpuFault. */
-  #asCpuFault(e: unknown, what: string): unknown {
+  /**
+   * Converts a thrown FAULT or STOPPED from a kernel operation into a CpuFault. `describe` may be
+   * a function, so that hot operations (loads, stores, MSRs) format their description only
+   * when they fault.
+   */
+  #asCpuFault(e: unknown, describe: string | (() => string)): unknown {
+    if (e !== FAULT && e !== STOPPED) return e;
+    const what = typeof describe === "string" ? describe : describe();
     if (e === FAULT) {
       const detail = this.fVector === EXC_PF
         ? ` at ${hex(u64(this.cr2))}: ${
@@ -623,7 +629,7 @@ export class X86Processor implements X86Cpu {
   }
 
   /** Runs `fn` as a kernel operation: counts it and turns faults into CpuFault. */
-  #kop<T>(what: string, fn: () => T): T {
+  #kop<T>(what: string | (() => string), fn: () => T): T {
     this.#op();
     this.faultWhy = "";
     try {
@@ -1055,12 +1061,12 @@ export class X86Processor implements X86Cpu {
 
   /** `rdmsr`. */
   rdmsr(msr: number): bigint {
-    return this.#kop(`rdmsr ${hex(msr)}`, () => rdmsr(this, msr));
+    return this.#kop(() => `rdmsr ${hex(msr)}`, () => rdmsr(this, msr));
   }
 
   /** `wrmsr`. */
   wrmsr(msr: number, value: bigint): void {
-    this.#kop(`wrmsr ${hex(msr)}, ${hex(value)}`, () => wrmsr(this, msr, value));
+    this.#kop(() => `wrmsr ${hex(msr)}, ${hex(value)}`, () => wrmsr(this, msr, value));
   }
 
   /** `lgdt`. */
@@ -1274,7 +1280,7 @@ export class X86Processor implements X86Cpu {
 
   /** Supervisor load through the MMU. */
   load(va: bigint, size: number): bigint {
-    return this.#kop(`load of ${size} bytes at ${hex(va)}`, () => {
+    return this.#kop(() => `load of ${size} bytes at ${hex(va)}`, () => {
       this.#checkSize(size);
       return this.ldB(this.#canonicalOrGp(va, "load"), size, ACC_READ);
     });
@@ -1282,7 +1288,7 @@ export class X86Processor implements X86Cpu {
 
   /** Supervisor store through the MMU. */
   store(va: bigint, size: number, value: bigint): void {
-    this.#kop(`store of ${size} bytes at ${hex(va)}`, () => {
+    this.#kop(() => `store of ${size} bytes at ${hex(va)}`, () => {
       this.#checkSize(size);
       this.stB(this.#canonicalOrGp(va, "store"), size, value);
     });
