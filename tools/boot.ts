@@ -16,7 +16,6 @@ import { parseArgs } from "node:util";
 import { formatSize, parseSize } from "../emulator/core/memory.ts";
 import type { Cpu, Machine, StopReason } from "../emulator/core/machine.ts";
 import { formatEvent, TRACE_KINDS, type TraceKind } from "../emulator/core/trace.ts";
-import { createVirt } from "../emulator/riscv64/virt.ts";
 import { createPc } from "../emulator/x86_64/pc.ts";
 import { X86Processor } from "../emulator/x86_64/cpu.ts";
 import { debugExitStatus } from "../emulator/x86_64/debug_exit.ts";
