@@ -658,6 +658,8 @@ export class X86Arch implements Arch {
     const t = s.trap;
     decodeVector(t, EXC_GP, 0, 0n, rip);
     t.from = "user";
+    t.address = rip; // what the report's walk should explain: the address it cannot return to
+    t.access = "execute";
     t.detail = `the return address ${hex(rip)} is not canonical: ${why}`;
     this.#deliver(t);
   }
