@@ -120,9 +120,12 @@ export class TscClock {
     return Number((tsc * this.#den + this.#num - 1n) / this.#num);
   }
 
-  /** The first TSC value at or after `ns` nanoseconds. */
+  /**
+   * The TSC value at `ns` nanoseconds (rounded up to a whole one): floor(n × rate). A TSC
+   * that counts at least once a nanosecond reaches it at n exactly, not a nanosecond before,
+   * so a TSC-deadline timer armed with it fires on time.
+   */
   tsc(ns: number): bigint {
-    const n = BigInt(Math.ceil(ns));
-    return (n * this.#num + this.#den - 1n) / this.#den;
+    return (BigInt(Math.ceil(ns)) * this.#num) / this.#den;
   }
 }
