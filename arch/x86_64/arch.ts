@@ -239,7 +239,6 @@ export class X86Arch implements Arch {
   #tsc: TscClock | undefined;
   #lapicHz = 0;
   #timerMode: TimerMode = "tsc-deadline";
-  #invpcid = false;
   #tscDeadline = false;
   readonly #cpus: PerCpuPort[] = [];
   /** The local APIC's registers (the same page on every CPU: each sees its own). */
@@ -252,7 +251,7 @@ export class X86Arch implements Arch {
       // ASID 0 is the kernel's, whose mappings are global: INVLPG drops a page's global
       // entry (and the current PCID's). Another PCID's page needs INVPCID type 0.
       flushPage: (va, asid) => {
-        if (asid === 0 || !this.#invpcid) this.cpu.invlpg(va);
+        if (asid === 0) this.cpu.invlpg(va);
         else this.cpu.invpcid(0, asid, va);
       },
       flushAsid: (asid) => this.cpu.invpcid(1, asid, 0n),
@@ -301,23 +300,28 @@ export class X86Arch implements Arch {
     this.#imagePhys = boot.kernelPhys;
     this.#lapic = deviceRegisters(() => this.cpu, p.lapicBase);
     p.notes.push(
-      `TSC ${formatHz(this.#tsc!.hz)} (CPUID 15H), PCIDs, ` +
-        `${this.#invpcid ? "INVPCID, " : ""}NX, TSC-deadline ${this.#tscDeadline ? "yes" : "no"}`,
+      `CPU: TSC ${formatHz(this.#tsc!.hz)} (CPUID 15H), PCIDs, INVPCID, NX, ` +
+        `TSC-deadline ${this.#tscDeadline ? "yes" : "no"}`,
     );
     return p;
   }
 
-  /** Checks for what the port needs: NX and PCIDs; notes INVPCID and TSC-deadline. */
+  /**
+   * Checks for what the port needs: NX, PCIDs and INVPCID (without it, another address
+   * space's page cannot be invalidated where it is: the kernel would have to flush that whole
+   * PCID when it next loads it); notes TSC-deadline mode.
+   */
   #checkCpu(): void {
     const cpu = this.cpu;
     const [, , ecx1] = cpu.cpuid(1);
     const [, ebx7] = cpu.cpuid(7, 0);
     const [, , , edx81] = cpu.cpuid(0x8000_0001);
-    if (!(ecx1 & CPUID_1_ECX_PCID)) throw new Error("this CPU has no PCIDs (CPUID.01H:ECX[17])");
-    if (!(edx81 & CPUID_80000001_EDX_NX)) {
-      throw new Error("this CPU has no execute-disable bit (CPUID.80000001H:EDX[20])");
-    }
-    this.#invpcid = (ebx7 & CPUID_7_EBX_INVPCID) !== 0;
+    const need = (has: number, what: string) => {
+      if (!has) throw new Error(`this CPU has no ${what}: the x86-64 port needs it`);
+    };
+    need(ecx1 & CPUID_1_ECX_PCID, "PCIDs (CPUID.01H:ECX[17])");
+    need(ebx7 & CPUID_7_EBX_INVPCID, "INVPCID (CPUID.(EAX=07H,ECX=0):EBX[10])");
+    need(edx81 & CPUID_80000001_EDX_NX, "execute-disable bit (CPUID.80000001H:EDX[20])");
     this.#tscDeadline = (ecx1 & CPUID_1_ECX_TSC_DEADLINE) !== 0;
   }
 
