@@ -265,13 +265,6 @@ export class X86Arch implements Arch {
     return (this.#cpus[cpu.index] ??= new PerCpuPort());
   }
 
-  /** The boot entry's first step: the clock, which the log needs from the first line. */
-  bootEntry(cpu: X86Cpu): void {
-    this.enter(cpu);
-    const [den, num, crystal] = cpu.cpuid(0x15);
-    this.#tsc = new TscClock(crystal, num, den);
-  }
-
   cpuIndex(): number {
     return this.cpu.index;
   }
@@ -293,6 +286,8 @@ export class X86Arch implements Arch {
     }
     if (!boot.rsdp) throw new Error("the boot information gives no ACPI RSDP (rsdp = 0)");
     this.#checkCpu();
+    const [den, num, crystal] = this.cpu.cpuid(0x15);
+    this.#tsc = new TscClock(crystal, num, den);
     const ram = directMapRanges(boot);
     const acpi = readAcpi(this.mem, boot.rsdp, (pa, n) => inRanges(ram, pa, n));
     const p = acpiPlatform(acpi, boot);
@@ -375,8 +370,9 @@ export class X86Arch implements Arch {
 
   // ---- time -------------------------------------------------------------------------------
 
+  /** Nanoseconds from the TSC; 0 until discover() has read its rate (the first log lines). */
   nowNs(): number {
-    return this.#tsc!.ns(this.cpu.rdtsc());
+    return this.#tsc ? this.#tsc.ns(this.cpu.rdtsc()) : 0;
   }
 
   startTimer(platform: Platform, preferFirmware: boolean): string {

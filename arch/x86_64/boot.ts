@@ -171,7 +171,7 @@ export function installKernel(
   let kernel: Kernel | undefined;
   const text = machine.kernelText;
   text.register(BOOT_ENTRY, "kmain", (cpu) => {
-    arch.bootEntry(cpu);
+    arch.enter(cpu);
     kernel = kmain(arch, components, Number(cpu.regs[RDI]));
   });
   text.register(SYSCALL_ENTRY, "syscall_entry", (cpu) => arch.syscallEntry(cpu));

@@ -274,6 +274,20 @@ Deno.test("panic: a corrupt ACPI table is a boot panic that names it", () => {
   assert.match(lines[1], /thread: none \(during boot: reading the firmware's tables\)/);
 });
 
+Deno.test("panic: a corrupt boot information block, before any console, still reaches COM1", () => {
+  const bytes: number[] = [];
+  const sys = bootSystem({ programs: [], transmit: (b) => bytes.push(b) });
+  sys.machine.bus.write(sys.board.bootInfoAddress, 8, 0x4241_4442n); // "BDAB", not "BOOTINFO"
+  const reason = sys.machine.run(2e9);
+  assert.equal(reason.kind === "shutdown" && reason.code, 3);
+  const lines = report(new TextDecoder().decode(new Uint8Array(bytes)));
+  assert.match(
+    lines[0],
+    /KERNEL PANIC on cpu0: Error: boot information at 0x\S+: no "BOOTINFO" magic/,
+  );
+  assert.match(lines[1], /thread: none \(during boot: reading the boot information\)/);
+});
+
 Deno.test("panic: a bad boot module is a boot panic, not a crash", () => {
   const r = run({
     cmdline: "",
