@@ -89,7 +89,7 @@ import {
 } from "../../emulator/x86_64/regs.ts";
 import type { Access, Arch, Platform, TrapHandler } from "../../kernel/arch.ts";
 import type { KernelBootInfo } from "../../kernel/bootinfo.ts";
-import type { TlbControl, UartRegisters } from "../../kernel/components.ts";
+import type { PageTablesFactory, TlbControl, UartRegisters } from "../../kernel/components.ts";
 import { formatHz, hex } from "../../kernel/format.ts";
 import { HHDM_BASE } from "../../kernel/mm/phys.ts";
 import { readAcpi } from "./acpi.ts";
@@ -219,13 +219,13 @@ export class X86Arch implements Arch {
   /** 4-level paging. */
   readonly pageTableFormat = "x86_64";
   /** The reference 4-level tables. */
-  readonly referencePageTables = createX86PageTables;
+  readonly referencePageTables: PageTablesFactory = createX86PageTables;
   /** PCIDs: 0 is the kernel's. */
-  readonly asidCount = PCID_COUNT;
+  readonly asidCount: number = PCID_COUNT;
   /** One 4 KiB frame of kernel stack per thread: it holds only the save area here. */
   readonly kernelStackFrames = 1;
   /** `struct user_regs` (context.ts). */
-  readonly saveAreaSize = SAVE_AREA_SIZE;
+  readonly saveAreaSize: number = SAVE_AREA_SIZE;
   /** Physical memory through the current CPU's direct map. */
   readonly mem: CpuPhysMem;
   /** TLB maintenance with INVLPG and INVPCID. */

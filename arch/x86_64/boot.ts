@@ -47,7 +47,7 @@ import { createX86PageTables } from "./paging.ts";
 import { IDLE_ENTRY, IDT_VECTORS, KERNEL_VIRT_BASE, SYSCALL_ENTRY, vectorEntry } from "./traps.ts";
 
 /** Where the firmware enters the kernel: the start of its image, at its link address. */
-export const BOOT_ENTRY = KERNEL_VIRT_BASE;
+export const BOOT_ENTRY: bigint = KERNEL_VIRT_BASE;
 /** The kernel image region's size: the text addresses and the port's data (image.ts). */
 export { KERNEL_IMAGE_SIZE };
 

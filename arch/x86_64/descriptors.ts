@@ -61,7 +61,7 @@ export const USER_SS = GDT_USER_DATA | 3;
 export const STAR: bigint = (BigInt(GDT_KERNEL_DATA) << 48n) | (BigInt(GDT_KERNEL_CODE) << 32n);
 
 /** Bytes of the 64-bit TSS (SDM Vol. 3A Figure 8-11): 104, no I/O permission bitmap. */
-export const TSS_SIZE = TSS_MIN_LIMIT + 1;
+export const TSS_SIZE: number = TSS_MIN_LIMIT + 1;
 /** The IST slot (1 to 7) the double-fault gate switches to: a known-good stack. */
 export const IST_DOUBLE_FAULT = 1;
 /** The IST slot of the NMI gate: an NMI may arrive anywhere. */

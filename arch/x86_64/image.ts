@@ -25,9 +25,9 @@ import { PAGE_SIZE } from "../../kernel/mm/phys.ts";
 /** The text: where the entries are registered (no bytes). */
 export const IMAGE_TEXT_SIZE = 0x1_0000;
 /** The IDT. */
-export const IDT_OFFSET = IMAGE_TEXT_SIZE;
+export const IDT_OFFSET: number = IMAGE_TEXT_SIZE;
 /** The first CPU's area. */
-export const CPU_AREAS_OFFSET = IDT_OFFSET + PAGE_SIZE;
+export const CPU_AREAS_OFFSET: number = IDT_OFFSET + PAGE_SIZE;
 /** Bytes of one CPU's area. */
 export const CPU_AREA_SIZE = 3 * PAGE_SIZE;
 /** The GDT, in a CPU's area. */
@@ -41,7 +41,7 @@ export const CPU_NMI_STACK_TOP = 3 * PAGE_SIZE;
 /** The most CPUs the image has room for (the PC has up to 16). */
 export const IMAGE_MAX_CPUS = 16;
 /** The size the kernel image region must have. */
-export const KERNEL_IMAGE_SIZE = CPU_AREAS_OFFSET + IMAGE_MAX_CPUS * CPU_AREA_SIZE;
+export const KERNEL_IMAGE_SIZE: number = CPU_AREAS_OFFSET + IMAGE_MAX_CPUS * CPU_AREA_SIZE;
 
 /** The offset in the image of CPU `index`'s area. */
 export function cpuArea(index: number): number {

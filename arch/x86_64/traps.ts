@@ -95,9 +95,9 @@ export class X86Trap implements Trap {
   /** The access of a page fault. */
   access: Access = "read";
   /** The vector; -1 for SYSCALL, which goes through no vector. */
-  vector = -1;
+  vector: number = -1;
   /** The error code the CPU pushed, or -1. */
-  errorCode = -1;
+  errorCode: number = -1;
   /** CR2 when the vector is #PF. */
   cr2 = 0n;
   /** RAX at a SYSCALL (the system call's number), for the report. */
