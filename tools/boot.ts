@@ -1,9 +1,9 @@
 /**
  * `deno task boot`: boots the system on the emulator, with the UART on this terminal.
  *
- * On RISC-V it boots the reference kernel (kernel/, arch/riscv64/) with the built-in user
- * programs of servers/demo/. On x86-64, until arch/x86_64/ exists, it boots the PC with the
- * temporary demo kernel in demo/ and says so.
+ * It boots the reference kernel (kernel/ with arch/x86_64/ or arch/riscv64/) on the
+ * emulated PC (the default) or RISC-V `virt` board, with the built-in user programs of
+ * servers/demo/, and exits with the kernel's status when the machine powers off.
  *
  * ```
  * deno task boot [--arch riscv64|x86_64] [--mem 256M] [--cpus N] [--seed N] [--trace KINDS]
@@ -16,15 +16,12 @@ import { parseArgs } from "node:util";
 import { formatSize, parseSize } from "../emulator/core/memory.ts";
 import type { Cpu, Machine, StopReason } from "../emulator/core/machine.ts";
 import { formatEvent, TRACE_KINDS, type TraceKind } from "../emulator/core/trace.ts";
-import { createPc } from "../emulator/x86_64/pc.ts";
-import { X86Processor } from "../emulator/x86_64/cpu.ts";
-import { debugExitStatus } from "../emulator/x86_64/debug_exit.ts";
 import { bootSystem as bootRiscv } from "../arch/riscv64/boot.ts";
-import * as x86Demo from "../demo/x86_64.ts";
+import { bootSystem as bootX86, exitStatus } from "../arch/x86_64/boot.ts";
 
 const USAGE = `usage: deno task boot [options]
 
-  --arch ARCH     riscv64 or x86_64                                [riscv64]
+  --arch ARCH     x86_64 or riscv64                                [x86_64]
   --mem SIZE      RAM, e.g. 256M or 4G                             [256M]
   --cpus N        number of CPUs (harts), 1 to 16                  [1]
   --seed N        seed for the CPU interleaving                    [1]
@@ -39,7 +36,7 @@ export function parseBootArgs(args: string[]): string | BootOptions {
     parsed = parseArgs({
       args,
       options: {
-        arch: { type: "string", default: "riscv64" },
+        arch: { type: "string", default: "x86_64" },
         mem: { type: "string", default: "256M" },
         cpus: { type: "string", default: "1" },
         seed: { type: "string", default: "1" },
@@ -52,7 +49,7 @@ export function parseBootArgs(args: string[]): string | BootOptions {
   }
   if (parsed.help) return USAGE;
   if (parsed.arch !== "riscv64" && parsed.arch !== "x86_64") {
-    return `--arch ${parsed.arch}: choose riscv64 or x86_64`;
+    return `--arch ${parsed.arch}: choose x86_64 or riscv64`;
   }
   const memory = parseSize(parsed.mem);
   if (memory === undefined) return `--mem ${parsed.mem}: give a size such as 256M or 4G`;
@@ -93,7 +90,7 @@ interface BootTarget {
   status(code: number): number;
 }
 
-/** Builds the board of `options.arch` with its demo kernel, UART output to `transmit`. */
+/** Builds the board of `options.arch` with the kernel installed, UART output to `transmit`. */
 function buildTarget(options: BootOptions, transmit: (byte: number) => void): BootTarget {
   const common = { memory: options.memory, seed: options.seed, cmdline: "console=ttyS0", transmit };
   if (options.arch === "riscv64") {
@@ -104,18 +101,12 @@ function buildTarget(options: BootOptions, transmit: (byte: number) => void): Bo
       status: (code) => code,
     };
   }
-  const board = createPc({
-    ...common,
-    cpus: options.cpus,
-    kernel: { size: x86Demo.DEMO_IMAGE_SIZE, entry: x86Demo.DEMO_ENTRY },
-    cpu: (m, index, io) => new X86Processor(m, { index, io }),
-  });
-  x86Demo.installDemoKernel(board.machine);
+  const system = bootX86({ ...common, cpus: options.cpus });
   return {
-    describe: "the x86-64 PC with the temporary demo kernel (demo/x86_64.ts; no x86-64 port yet)",
-    machine: board.machine as unknown as Machine<Cpu>,
-    // The debug-exit port can only report odd statuses; the demo's success value maps to 0.
-    status: (code) => code === debugExitStatus(x86Demo.DEMO_SUCCESS_VALUE) ? 0 : code,
+    describe: "the reference kernel on the x86-64 PC",
+    machine: system.machine as unknown as Machine<Cpu>,
+    // The debug-exit port reports only odd statuses: the kernel's success value maps to 0.
+    status: exitStatus,
   };
 }
 
