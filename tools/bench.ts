@@ -22,6 +22,7 @@ import { parseArgs } from "node:util";
 import * as riscv64 from "../emulator/riscv64/bench.ts";
 import * as x86_64 from "../emulator/x86_64/bench.ts";
 import * as riscvKernel from "../arch/riscv64/bench.ts";
+import * as x86Kernel from "../arch/x86_64/bench.ts";
 import { measureQemuMips } from "./exec/bench.ts";
 import { RISCV_ALU_LOOP, riscvAluElf } from "./exec/riscv64_bench.ts";
 import { X86_ALU_LOOP, x86AluElf } from "./exec/x86_64_bench.ts";
@@ -46,20 +47,27 @@ export const FIGURES: Figure[] = [
   mips("x86_64.alu_mips", () => x86_64.measureAluMips()),
   mips("x86_64.mem_mips", () => x86_64.measureMemMips()),
   mips("x86_64.qemu_alu_mips", () => measureQemuMips(x86AluElf, X86_ALU_LOOP, "qemu-x86_64")),
-  ns("kernel.riscv64.null_syscall_ns.machine_code", () => riscvKernel.nullSyscallNs("machine")),
-  ns("kernel.riscv64.null_syscall_ns.typescript", () => riscvKernel.nullSyscallNs("typescript")),
-  ns("kernel.riscv64.context_switch_ns.machine_code", () => riscvKernel.contextSwitchNs("machine")),
-  ns(
-    "kernel.riscv64.context_switch_ns.typescript",
-    () => riscvKernel.contextSwitchNs("typescript"),
-  ),
-  {
-    name: "boot.riscv64.ms",
-    unit: "ms",
-    higherIsBetter: false,
-    measure: () => riscvKernel.bootMs(),
-  },
+  ...kernelFigures("riscv64", riscvKernel),
+  ...kernelFigures("x86_64", x86Kernel),
 ];
+
+/** What each architecture's kernel port measures (arch/<arch>/bench.ts). */
+interface KernelBench {
+  nullSyscallNs(kind: "machine" | "typescript"): number;
+  contextSwitchNs(kind: "machine" | "typescript"): number;
+  bootMs(): number;
+}
+
+/** The kernel's figures for one architecture (DESIGN: kernel.<arch>.*, boot.<arch>.ms). */
+function kernelFigures(arch: string, bench: KernelBench): Figure[] {
+  return [
+    ns(`kernel.${arch}.null_syscall_ns.machine_code`, () => bench.nullSyscallNs("machine")),
+    ns(`kernel.${arch}.null_syscall_ns.typescript`, () => bench.nullSyscallNs("typescript")),
+    ns(`kernel.${arch}.context_switch_ns.machine_code`, () => bench.contextSwitchNs("machine")),
+    ns(`kernel.${arch}.context_switch_ns.typescript`, () => bench.contextSwitchNs("typescript")),
+    { name: `boot.${arch}.ms`, unit: "ms", higherIsBetter: false, measure: () => bench.bootMs() },
+  ];
+}
 
 /** A cost in nanoseconds of wall time per operation. */
 function ns(name: string, measure: Figure["measure"]): Figure {
