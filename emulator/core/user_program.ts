@@ -73,7 +73,12 @@ export const SYSCALL: unique symbol = Symbol("syscall");
 /** What a user program's generator yields. */
 export type SyscallTrap = typeof SYSCALL;
 
-/** What a TypeScript user program sees of its CPU: user mode, through the MMU. */
+/**
+ * What a TypeScript user program sees of its CPU: user mode, through the MMU.
+ *
+ * Register values (arguments, the stack pointer, results) are the register file's signed
+ * 64-bit values on both architectures, so an error code of -14 reads as -14n everywhere.
+ */
 export interface UserContext {
   /** The architecture the program runs on. */
   readonly arch: "riscv64" | "x86_64";

@@ -52,8 +52,8 @@ class X86UserContext extends UserThreadContext<X86Processor> {
     super(
       cpu,
       cpu.machine.userThreads,
-      [r[RDI], r[RSI], r[RDX], r[RCX], r[R8], r[R9]].map((v) => BigInt.asUintN(64, v)),
-      BigInt.asUintN(64, r[RSP]),
+      [r[RDI], r[RSI], r[RDX], r[RCX], r[R8], r[R9]],
+      r[RSP],
     );
   }
 
@@ -64,7 +64,7 @@ class X86UserContext extends UserThreadContext<X86Processor> {
   }
 
   protected result(k: 0 | 1): bigint {
-    return BigInt.asUintN(64, this.cpu.regs[k === 0 ? RAX : RDX]);
+    return this.cpu.regs[k === 0 ? RAX : RDX];
   }
 
   load(va: number, size: number): bigint {
