@@ -54,6 +54,11 @@ export interface Trap {
   pc: bigint;
   /** The faulting address of a memory trap (stval, CR2), else 0. */
   address: bigint;
+  /**
+   * Whether the hardware reported the faulting address: false for faults that have none
+   * (an x86-64 #GP or #SS says only that an access was refused, not where).
+   */
+  hasAddress: boolean;
   /** The access of a memory trap. */
   access: Access;
   /**
@@ -66,7 +71,15 @@ export interface Trap {
 
 /** A fresh record, for a port to keep one per CPU. */
 export function newTrap(): Trap {
-  return { kind: "other", from: "user", pc: 0n, address: 0n, access: "read", cause: "" };
+  return {
+    kind: "other",
+    from: "user",
+    pc: 0n,
+    address: 0n,
+    hasAddress: false,
+    access: "read",
+    cause: "",
+  };
 }
 
 // ---- the kernel's handler ----------------------------------------------------------------
@@ -128,7 +141,7 @@ function userFault(k: Kernel, cpu: PerCpu, trap: Trap): void {
     `${trap.kind.replaceAll("_", " ")} at pc ${hex(trap.pc)}`,
     `  ${trap.cause}`,
   ];
-  if (isMemoryTrap(trap.kind)) {
+  if (isMemoryTrap(trap.kind) && trap.hasAddress) {
     lines.push(
       `  ${trap.access} of ${hex(trap.address)}: ${
         k.arch.explainTranslation(trap.address, trap.access, true)

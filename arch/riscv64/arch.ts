@@ -377,6 +377,8 @@ export class RiscvTrap implements Trap {
   pc = 0n;
   /** stval, for a memory exception. */
   address = 0n;
+  /** Whether `address` is one: true for every memory exception. */
+  hasAddress = false;
   /** The access of a memory exception. */
   access: Access = "read";
   /** scause. */
@@ -401,6 +403,7 @@ export function decodeTrap(trap: RiscvTrap, scause: bigint, stval: bigint, sepc:
   trap.stval = stval;
   trap.pc = sepc;
   trap.address = 0n;
+  trap.hasAddress = false;
   trap.access = "read";
   if (interrupt) {
     trap.kind = code === IRQ_S_TIMER
@@ -417,6 +420,7 @@ export function decodeTrap(trap: RiscvTrap, scause: bigint, stval: bigint, sepc:
     trap.kind = memory[0];
     trap.access = memory[1];
     trap.address = stval;
+    trap.hasAddress = true; // stval holds the address for every memory exception
     return;
   }
   trap.kind = code === EXC_ECALL_U

@@ -92,6 +92,8 @@ export class X86Trap implements Trap {
   pc = 0n;
   /** CR2, for a page fault. */
   address = 0n;
+  /** Whether `address` is one: true for a page fault only (#GP and #SS name no address). */
+  hasAddress = false;
   /** The access of a page fault. */
   access: Access = "read";
   /** The vector; -1 for SYSCALL, which goes through no vector. */
@@ -148,11 +150,13 @@ export function decodeVector(
   trap.cr2 = cr2;
   trap.pc = rip;
   trap.address = 0n;
+  trap.hasAddress = false;
   trap.access = "read";
   trap.detail = "";
   trap.kind = vectorKind(vector);
   if (vector === EXC_PF) {
     trap.address = cr2;
+    trap.hasAddress = true;
     trap.access = errorCode & PF_I ? "execute" : errorCode & PF_W ? "write" : "read";
   }
   if (vector === SYSCALL_VECTOR) trap.pc = rip - SYSCALL_INSTRUCTION_SIZE;

@@ -108,6 +108,16 @@ Deno.test("faults: every kind of user exception kills only its thread", () => {
     assert.match(r.out, new RegExp(`\\(${name}\\) exited with status -11`));
   }
   assert.match(r.out, /\(privileged\) killed: access fault/);
+  // A #GP names no faulting address, so its report has no page walk (of a made-up 0).
+  const gp = lines.findIndex((l) => l.includes("(privileged) killed"));
+  assert.match(
+    lines[gp + 2],
+    /warn +registers: /,
+    "no walk line between the cause and the registers",
+  );
+  // A page fault does name one, and its report walks it.
+  const pf = lines.findIndex((l) => l.includes("(load-unmapped) killed"));
+  assert.match(lines[pf + 2], /warn +read of 0x4000_0000: /);
   assert.match(r.out, /\(illegal\) killed: illegal instruction/);
   assert.match(r.out, /\(divide-by-zero\) killed: other/);
   assert.deepEqual(userLines(r.out, "worker"), ["step", "step", "step", "done"]);
