@@ -10,7 +10,7 @@
  * | `slice_ticks` | ticks a thread runs before it goes to the back of its level | 1      |
  * | `loglevel`    | the lowest level written to the console                    | info    |
  * | `asids`       | use at most this many ASIDs (to exercise the rollover)     | all     |
- * | `timer`       | `sbi` forces the SBI timer where Sstc exists (RISC-V)       | auto    |
+ * | `timer`       | `platform`: the board's timer device, not the CPU's own     | auto    |
  *
  * @module
  */
@@ -27,8 +27,12 @@ export interface KernelOptions {
   logLevel: LogLevel;
   /** The most ASIDs to use (ASID 0 included), or undefined for what the MMU has. */
   asids: number | undefined;
-  /** The timer a port should use: its best, or the firmware's (`sbi`). */
-  timer: "auto" | "sbi";
+  /**
+   * The timer a port should use: its best (`auto`: the CPU's own deadline timer, Sstc or
+   * TSC-deadline, where there is one), or the board's timer device (`platform`: the SBI
+   * timer on RISC-V, the local APIC's one-shot mode on x86-64).
+   */
+  timer: "auto" | "platform";
 }
 
 /** Parses `cmdline`; returns the options and complaints about bad values. */
@@ -64,8 +68,8 @@ export function parseCmdline(cmdline: string): { options: KernelOptions; warning
         else warnings.push(`loglevel=${v}: give one of ${LOG_LEVELS.join(", ")}`);
         break;
       case "timer":
-        if (v === "sbi" || v === "auto") options.timer = v;
-        else warnings.push(`timer=${v}: give sbi or auto`);
+        if (v === "platform" || v === "auto") options.timer = v;
+        else warnings.push(`timer=${v}: give platform or auto`);
         break;
     }
   }

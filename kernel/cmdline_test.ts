@@ -10,14 +10,14 @@ Deno.test("cmdline: defaults, known keys, and unknown words ignored", () => {
     timer: "auto",
   });
   const { options, warnings } = parseCmdline(
-    "console=ttyS0 tick_hz=1000  slice_ticks=3 loglevel=debug asids=16 timer=sbi quiet",
+    "console=ttyS0 tick_hz=1000  slice_ticks=3 loglevel=debug asids=16 timer=platform quiet",
   );
   assert.deepEqual(options, {
     tickHz: 1000,
     sliceTicks: 3,
     logLevel: "debug",
     asids: 16,
-    timer: "sbi",
+    timer: "platform",
   });
   assert.deepEqual(warnings, []);
 });

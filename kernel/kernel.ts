@@ -255,7 +255,7 @@ function boot(k: Kernel, bootInfo: number): void {
   };
   const cpu = startCpu(k, arch.cpuIndex());
   arch.installTraps(trapHandler(k));
-  const timer = arch.startTimer(platform, options.timer === "sbi");
+  const timer = arch.startTimer(platform, options.timer === "platform");
   k.tickNs = Math.round(1e9 / options.tickHz);
   cpu.nextTickNs = arch.nowNs() + k.tickNs;
   log.info(`timer: ${timer}, ${formatHz(platform.timerHz)}; tick ${formatHz(options.tickHz)}`);

@@ -18,7 +18,7 @@
  * ## Timer
  *
  * With Sstc (the devicetree lists it), the kernel writes stimecmp itself; without it (or
- * with `timer=sbi` on the command line), it asks the firmware (SBI TIME set_timer). Either
+ * with `timer=platform` on the command line), it asks the firmware (SBI TIME set_timer). Either
  * way the timer is one-shot, re-armed on every exit from the kernel that needs it.
  *
  * @module

@@ -42,9 +42,9 @@
  *
  * The clock is the TSC (CPUID leaf 15H gives its rate); the timer is the local APIC's, its
  * frequency measured against the HPET at start-up (timer.ts). By default the timer runs in
- * TSC-deadline mode, the CPU's own timer (as Sstc is the hart's on RISC-V); `timer=sbi` on
- * the command line, the kernel's way to ask for the platform's timer, selects one-shot mode
- * counting the calibrated APIC clock, so both are exercised.
+ * TSC-deadline mode, the CPU's own timer (as Sstc is the hart's on RISC-V); `timer=platform`
+ * on the command line selects the board's timer device instead, the local APIC in one-shot
+ * mode counting its calibrated clock, so both are exercised.
  *
  * @module
  */

@@ -165,7 +165,7 @@ Deno.test("sched: a sleeper of a busy level wakes within one tick of its time", 
 
 Deno.test("sched: the TIME extension of the SBI drives the same timer when asked to", () => {
   const r = run({
-    cmdline: "tick_hz=10000 timer=sbi",
+    cmdline: "tick_hz=10000 timer=platform",
     programs: [
       { name: "sleeper", typescript: sleeper(SLEEPS), priority: 10 },
       { name: "busy", assembly: startEnd(1_000_000) },

@@ -176,7 +176,7 @@ Deno.test("sched: a sleeper of a busy level wakes within one tick of its time", 
 
 Deno.test("sched: the calibrated one-shot count drives the same timer when asked to", () => {
   const r = run({
-    cmdline: "tick_hz=10000 timer=sbi",
+    cmdline: "tick_hz=10000 timer=platform",
     programs: [
       { name: "sleeper", typescript: sleeper(SLEEPS) as UserProgram, priority: 10 },
       { name: "busy", assembly: startEnd(1_000_000) },
