@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import * as abi from "../../kernel/syscall/abi.ts";
 import * as stubs from "../../servers/demo/syscalls.ts";
+import { assembleX86 } from "../../emulator/asm/x86/assembler.ts";
+import { DEMO_PROGRAMS } from "../../servers/demo/programs.ts";
+import { X86_64_SOURCES } from "../../servers/demo/x86_64.ts";
 
 /** The repository's root directory. */
 const root = new URL("../../", import.meta.url).pathname;
@@ -44,7 +47,7 @@ Deno.test("structure: kernel/ imports nothing from arch/, and from the emulator 
   }
 });
 
-Deno.test("structure: arch/riscv64 uses the hart's interface, never a board's internals", () => {
+Deno.test("riscv64: structure: arch/riscv64 uses the hart's interface, never a board's internals", () => {
   const allowed =
     /^emulator\/(riscv64\/(hart_api|csr|dtb|virt)|core\/(hosted|machine|trace|user_program|bootinfo)|asm\/.*)\.ts$/;
   for (const f of sources("arch/riscv64")) {
@@ -56,6 +59,43 @@ Deno.test("structure: arch/riscv64 uses the hart's interface, never a board's in
       }
       assert.match(i, allowed, `${f.path} imports ${i}`);
     }
+  }
+});
+
+Deno.test("x86_64: structure: arch/x86_64 uses the CPU's interface, never the PC's internals", () => {
+  // The port sees the CPU through cpu_api.ts and the SDM's names in regs.ts; building the
+  // board (pc.ts, the CPU class, the debug-exit status, the assembler) is the boot's job.
+  const port =
+    /^emulator\/(x86_64\/(cpu_api|regs)|core\/(hosted|machine|trace|user_program|bootinfo))\.ts$/;
+  const bootOnly =
+    /^emulator\/(x86_64\/(pc|cpu|debug_exit)|asm\/x86\/assembler|asm\/user_program_elf)\.ts$/;
+  const files = sources("arch/x86_64");
+  assert.ok(files.length >= 15, "the port's files were found");
+  for (const f of files) {
+    for (const i of imports(f)) {
+      if (!i.startsWith("emulator/")) continue;
+      if (bootOnly.test(i)) assert.match(f.path, /\/boot\.ts$/, `${f.path} imports ${i}`);
+      else assert.match(i, port, `${f.path} imports ${i}`);
+    }
+  }
+});
+
+Deno.test("x86_64: structure: arch/x86_64 imports nothing from arch/riscv64, and servers/ nothing of it", () => {
+  for (const f of sources("arch/x86_64")) {
+    for (const i of imports(f)) assert.ok(!i.startsWith("arch/riscv64/"), `${f.path} imports ${i}`);
+  }
+  for (const f of sources("servers")) {
+    for (const i of imports(f)) assert.ok(!i.startsWith("arch/"), `${f.path} imports ${i}`);
+  }
+});
+
+Deno.test("x86_64: structure: every machine-code demo program has an x86-64 version that assembles", () => {
+  for (const p of DEMO_PROGRAMS) {
+    if (p.typescript) continue;
+    const source = X86_64_SOURCES[p.name];
+    assert.ok(source, `${p.name} has no x86-64 source in servers/demo/x86_64.ts`);
+    const { bytes } = assembleX86(source, { origin: 0x10000 });
+    assert.ok(bytes.length > 100, `${p.name} assembles`);
   }
 });
 

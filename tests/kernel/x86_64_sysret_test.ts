@@ -1,30 +1,11 @@
+// x86-64 only: a return to ring 3 by SYSRETQ or IRETQ, and the SYSRET pitfall.
 import assert from "node:assert/strict";
-import { EXIT, PUTS, run, stopped, userLines } from "./helpers.ts";
+import { EXIT, run, stopped, userLines, WORKER } from "./x86_64.ts";
 import { Trace } from "../../emulator/core/trace.ts";
 import { RAX, RCX } from "../../emulator/x86_64/regs.ts";
 import { SYSCALL_ENTRY } from "../../arch/x86_64/traps.ts";
 
 const FAST = "tick_hz=10000";
-
-/** Prints "step" three times with some work between, then "done", and exits 0. */
-const WORKER = `
-    section .text
-_start:
-    mov   r12, 3
-.again:
-    mov   ecx, 20000
-.work:
-    dec   ecx
-    jnz   .work
-    ${PUTS("step")}
-    dec   r12
-    jnz   .again
-    ${PUTS("done")}
-    ${EXIT(0)}
-    section .data
-step: db "step", 10, 0
-done: db "done", 10, 0
-`;
 
 /** Yields `n` times through `insn`, then exits 0. */
 const yielder = (insn: string, n: number) => `
@@ -51,7 +32,7 @@ function returns(programs: { name: string; assembly: string }[]) {
   return counts;
 }
 
-Deno.test("sysret: a thread that entered by syscall leaves by sysretq, even after a switch", () => {
+Deno.test("x86_64: sysret: a thread that entered by syscall leaves by sysretq, even after a switch", () => {
   const n = 50;
   const c = returns([
     { name: "a", assembly: yielder("syscall", n) },
@@ -63,7 +44,7 @@ Deno.test("sysret: a thread that entered by syscall leaves by sysretq, even afte
   assert.ok(c.sysretq >= 2 * n - 1, JSON.stringify(c));
 });
 
-Deno.test("sysret: int 0x69 and preemption return by iretq (RCX is the thread's own)", () => {
+Deno.test("x86_64: sysret: int 0x69 and preemption return by iretq (RCX is the thread's own)", () => {
   const n = 50;
   const c = returns([
     { name: "a", assembly: yielder("int 0x69", n) },
@@ -108,7 +89,7 @@ _start:
     ${EXIT(1)}
 `;
 
-Deno.test("sysret: a thread whose RCX is not canonical never makes the kernel SYSRET to it", () => {
+Deno.test("x86_64: sysret: a thread whose RCX is not canonical never makes the kernel SYSRET to it", () => {
   const r = run({
     cmdline: FAST,
     programs: [{ name: "hostile", assembly: HOSTILE }, { name: "worker", assembly: WORKER }],
@@ -119,7 +100,7 @@ Deno.test("sysret: a thread whose RCX is not canonical never makes the kernel SY
   assert.equal(r.messages.length, 0, r.messages.join("\n"));
 });
 
-Deno.test("sysret: a return to a non-canonical RCX is the thread's #GP, not the kernel's", () => {
+Deno.test("x86_64: sysret: a return to a non-canonical RCX is the thread's #GP, not the kernel's", () => {
   // What CVE-2012-0217 exploits: a SYSCALL whose return address is not canonical (a syscall
   // at the very top of the lower half). The kernel maps nothing there, so the test makes
   // that state directly: its syscall entry stands in for such a thread on syscall 4242.
