@@ -94,6 +94,13 @@ export interface CaseBoard {
   /** Whether the interrupt controller sees the UART's interrupt pending, where it can tell. */
   uartIrqPending(): boolean | undefined;
   /**
+   * The frames of RAM the hardware itself writes while a case runs: the firmware's page
+   * tables on the PC, where the MMU sets the accessed and dirty bits of the entries it walks
+   * (Intel SDM vol. 3A §4.8). None on RISC-V: the case runs with satp = 0, and the hart
+   * never writes a PTE (Svade).
+   */
+  mmuTableFrames(): number[];
+  /**
    * Runs `fn` inside one kernel entry on the boot CPU, then powers the machine off. Returns
    * what `fn` threw (undefined if nothing) and why the machine stopped. Call it once.
    */
@@ -168,6 +175,22 @@ function runOnce(
   };
 }
 
+/** The frames of 4-level page tables under the PML4 at `pml4`, as the grader walks them. */
+function tableFrames(ram: GraderRam, pml4: number): number[] {
+  const frames: number[] = [];
+  const walk = (table: number, level: number) => {
+    frames.push(table);
+    if (level === 1) return;
+    for (let i = 0; i < 512; i++) {
+      const e = ram.read(table + 8 * i, 8) ?? 0n;
+      const present = (e & 1n) !== 0n, large = (e & 0x80n) !== 0n;
+      if (present && !(large && level < 4)) walk(Number(e & 0x000f_ffff_ffff_f000n), level - 1);
+    }
+  };
+  walk(pml4, 4);
+  return frames;
+}
+
 function virtBoard(spec: BoardSpec, seed: number): CaseBoard {
   const transmitted: number[] = [];
   const memory = spec.memory ?? DEFAULT_CASE_MEMORY;
@@ -203,6 +226,7 @@ function virtBoard(spec: BoardSpec, seed: number): CaseBoard {
       write: (reg, value) => current().store(BigInt(VIRT_UART0_BASE + reg), 1, BigInt(value)),
     },
     uartIrqPending: () => board.plic.isPending(VIRT_UART0_IRQ),
+    mmuTableFrames: () => [],
     runEntry: runOnce(machine, BigInt(VIRT_KERNEL_BASE), (c) => (hart = c as Hart)),
   };
 }
@@ -248,6 +272,7 @@ function pcBoard(spec: BoardSpec, seed: number): CaseBoard {
       write: (reg, value) => current().outb(PC_COM1_PORT + reg, value & 0xff),
     },
     uartIrqPending: () => undefined,
+    mmuTableFrames: () => tableFrames(graderRam(machine, windows), board.firmware.pml4),
     runEntry: runOnce(machine, KERNEL_VIRT_BASE, (c) => (cpu = c as X86Cpu)),
   };
 }

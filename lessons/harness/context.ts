@@ -14,7 +14,8 @@ import type { PhysMem } from "../../kernel/mm/phys.ts";
 import type { OpCounter } from "./budget.ts";
 import type { CaseBoard } from "./boards.ts";
 import type { ArchName, Which } from "./define.ts";
-import { CaseFailure, type FailureDetails } from "./failure.ts";
+import { CpuFault, KernelHang } from "../../emulator/core/hosted.ts";
+import { CaseFailure, type FailureDetails, StudentError } from "./failure.ts";
 import type { SystemBootOptions, SystemRun } from "./system.ts";
 
 /** The context of one case on one architecture. */
@@ -55,9 +56,15 @@ export interface CaseContext<C> {
   /** Fails the case. */
   fail(message: string, details?: FailureDetails): never;
   /** Fails the case unless `condition` holds. */
-  check(condition: boolean, message: string, details?: FailureDetails): asserts condition;
+  check(condition: boolean, message: string, details?: FailureDetails): void;
   /** Fails the case unless `actual` equals `expected` (deeply, for plain data). */
   equal<T>(actual: T, expected: T, message: string, details?: FailureDetails): void;
+  /**
+   * Runs `fn`, in which the code under test must refuse something by throwing an Error;
+   * returns what it threw. Fails the case with `message` if it returns instead; a hang or
+   * a fault is not a refusal and fails the case as such.
+   */
+  throws(fn: () => unknown, message: string, details?: FailureDetails): unknown;
 }
 
 /** Deep equality for plain data: numbers, strings, bigints, arrays, plain objects. */
@@ -99,7 +106,7 @@ export const checks = {
   fail(message: string, details?: FailureDetails): never {
     throw new CaseFailure(message, details);
   },
-  check(condition: boolean, message: string, details?: FailureDetails): asserts condition {
+  check(condition: boolean, message: string, details?: FailureDetails): void {
     if (!condition) throw new CaseFailure(message, details);
   },
   equal<T>(actual: T, expected: T, message: string, details?: FailureDetails): void {
@@ -113,5 +120,21 @@ export const checks = {
       });
     }
     throw new CaseFailure(message, { expected: show(expected), saw: show(actual), ...details });
+  },
+  throws(fn: () => unknown, message: string, details?: FailureDetails): unknown {
+    let value: unknown;
+    try {
+      value = fn();
+    } catch (e) {
+      const refused = e instanceof StudentError && !(e.error instanceof KernelHang) &&
+        !(e.error instanceof CpuFault);
+      if (refused) return e.error;
+      throw e;
+    }
+    throw new CaseFailure(message, {
+      expected: "an Error thrown",
+      saw: `it returned ${show(value)}`,
+      ...details,
+    });
   },
 };

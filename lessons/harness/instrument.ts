@@ -14,8 +14,10 @@ import { StudentError } from "./failure.ts";
 /** Formats one argument for a call's description. */
 export function formatArg(v: unknown): string {
   if (typeof v === "number") {
-    // Frame addresses read best in hex; counts, bytes and baud rates in decimal.
-    return Number.isInteger(v) && v >= 4096 && v % 4096 === 0 ? `0x${v.toString(16)}` : String(v);
+    // Addresses read best in hex; counts, bytes, baud rates and clocks (round decimal
+    // numbers) in decimal.
+    const address = Number.isSafeInteger(v) && v >= 0x1000 && v % 8 === 0 && v % 100 !== 0;
+    return address ? `0x${v.toString(16)}` : String(v);
   }
   if (typeof v === "bigint") return `0x${BigInt.asUintN(64, v).toString(16)}`;
   if (typeof v === "string") return JSON.stringify(v);

@@ -47,6 +47,8 @@ export interface SystemRun {
   messages: string[];
   /** The kernel, once its boot entry ran. */
   kernel: Kernel | undefined;
+  /** The first line of the kernel's panic report, if it panicked ("KERNEL PANIC on cpu0: ..."). */
+  panic: string | undefined;
 }
 
 /** A program that exits with status 0 at once (RISC-V). */
@@ -81,9 +83,11 @@ export function bootWith(
     transmit: (b) => bytes.push(b),
   });
   const reason = sys.machine.run(options.untilNs ?? 2e9);
+  const out = new TextDecoder().decode(new Uint8Array(bytes));
   return {
     reason,
-    out: new TextDecoder().decode(new Uint8Array(bytes)),
+    out,
+    panic: /KERNEL PANIC on cpu\d+: .*/.exec(out)?.[0],
     messages: [...sys.machine.messages],
     kernel: sys.kernel(),
   };
