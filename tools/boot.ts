@@ -7,7 +7,11 @@
  *
  * ```
  * deno task boot [--arch riscv64|x86_64] [--mem 256M] [--cpus N] [--seed N] [--trace KINDS]
+ *                [--mine]
  * ```
+ *
+ * `--mine` boots with the student's component from every lesson they passed (lessons/;
+ * see lessons/harness/mine.ts) and the reference for the rest, and says which are whose.
  *
  * @module
  */
@@ -16,8 +20,16 @@ import { parseArgs } from "node:util";
 import { formatSize, parseSize } from "../emulator/core/memory.ts";
 import type { Cpu, Machine, StopReason } from "../emulator/core/machine.ts";
 import { formatEvent, TRACE_KINDS, type TraceKind } from "../emulator/core/trace.ts";
-import { bootSystem as bootRiscv } from "../arch/riscv64/boot.ts";
-import { bootSystem as bootX86, exitStatus } from "../arch/x86_64/boot.ts";
+import { bootSystem as bootRiscv, RISCV_REFERENCE_COMPONENTS } from "../arch/riscv64/boot.ts";
+import {
+  bootSystem as bootX86,
+  exitStatus,
+  X86_REFERENCE_COMPONENTS,
+} from "../arch/x86_64/boot.ts";
+import type { KernelComponents } from "../kernel/components.ts";
+import { DEFAULT_CACHE_DIR } from "../lessons/harness/cache.ts";
+import { LESSONS_ROOT } from "../lessons/harness/catalog.ts";
+import { mineComponents } from "../lessons/harness/mine.ts";
 
 const USAGE = `usage: deno task boot [options]
 
@@ -27,6 +39,7 @@ const USAGE = `usage: deno task boot [options]
   --seed N        seed for the CPU interleaving                    [1]
   --trace KINDS   comma-separated trace categories to print to stderr
                   (${TRACE_KINDS.join(", ")}, or all)
+  --mine          boot with your components from every lesson you passed
   --help          this text`;
 
 /** Parses the command line; returns an error message or the options. */
@@ -41,6 +54,7 @@ export function parseBootArgs(args: string[]): string | BootOptions {
         cpus: { type: "string", default: "1" },
         seed: { type: "string", default: "1" },
         trace: { type: "string", default: "" },
+        mine: { type: "boolean", default: false },
         help: { type: "boolean", default: false },
       },
     }).values;
@@ -63,7 +77,7 @@ export function parseBootArgs(args: string[]): string | BootOptions {
     }
   }
   const kinds = trace.includes("all") ? [...TRACE_KINDS] : trace as TraceKind[];
-  return { arch: parsed.arch, memory, cpus, seed, trace: kinds };
+  return { arch: parsed.arch, memory, cpus, seed, trace: kinds, mine: parsed.mine };
 }
 
 /** What `deno task boot` was asked for. */
@@ -78,6 +92,8 @@ export interface BootOptions {
   seed: number;
   /** Trace categories to print. */
   trace: TraceKind[];
+  /** Boot with the student's passed components (`--mine`). */
+  mine?: boolean;
 }
 
 /** A bootable system: a board with a kernel installed, and how to read its exit status. */
@@ -90,18 +106,27 @@ interface BootTarget {
   status(code: number): number;
 }
 
-/** Builds the board of `options.arch` with the kernel installed, UART output to `transmit`. */
-function buildTarget(options: BootOptions, transmit: (byte: number) => void): BootTarget {
+/**
+ * Builds the board of `options.arch` with the kernel installed, UART output to `transmit`;
+ * `mine` replaces reference components (`--mine`).
+ */
+function buildTarget(
+  options: BootOptions,
+  transmit: (byte: number) => void,
+  mine?: Partial<KernelComponents>,
+): BootTarget {
   const common = { memory: options.memory, seed: options.seed, cmdline: "console=ttyS0", transmit };
   if (options.arch === "riscv64") {
-    const system = bootRiscv({ ...common, harts: options.cpus });
+    const components = mine ? { ...RISCV_REFERENCE_COMPONENTS, ...mine } : undefined;
+    const system = bootRiscv({ ...common, harts: options.cpus, components });
     return {
       describe: "the reference kernel on the RISC-V virt board",
       machine: system.machine as unknown as Machine<Cpu>,
       status: (code) => code,
     };
   }
-  const system = bootX86({ ...common, cpus: options.cpus });
+  const components = mine ? { ...X86_REFERENCE_COMPONENTS, ...mine } : undefined;
+  const system = bootX86({ ...common, cpus: options.cpus, components });
   return {
     describe: "the reference kernel on the x86-64 PC",
     machine: system.machine as unknown as Machine<Cpu>,
@@ -110,11 +135,12 @@ function buildTarget(options: BootOptions, transmit: (byte: number) => void): Bo
   };
 }
 
-/** Boots; returns the process exit status. */
+/** Boots (with `mine` in place of reference components, for `--mine`); returns the exit status. */
 export function boot(
   args: string[],
   out: (bytes: Uint8Array) => void,
   err: (s: string) => void,
+  mine?: Partial<KernelComponents>,
 ): number {
   const options = parseBootArgs(args);
   if (typeof options === "string") {
@@ -124,13 +150,14 @@ export function boot(
   const pending: number[] = [];
   let target;
   try {
-    target = buildTarget(options, (byte) => pending.push(byte));
+    target = buildTarget(options, (byte) => pending.push(byte), mine);
   } catch (e) {
     err(`boot: ${(e as Error).message}\n`);
     return 2;
   }
+  const yours = Object.keys(mine ?? {});
   err(
-    `boot: booting ${target.describe} ` +
+    `boot: booting ${target.describe}${yours.length ? ` with your ${yours.join(", ")}` : ""} ` +
       `(${formatSize(options.memory)}, ${options.cpus} CPU(s), seed ${options.seed})\n`,
   );
   const machine = target.machine;
@@ -163,11 +190,24 @@ function report(reason: StopReason, target: BootTarget, err: (s: string) => void
   }
 }
 
+/**
+ * For `--mine`: the student's passed components, re-grading stale lessons first; tells `err`
+ * which component is whose.
+ */
+export async function mineForBoot(
+  err: (s: string) => void,
+  root = LESSONS_ROOT,
+  cacheDir = DEFAULT_CACHE_DIR,
+): Promise<Partial<KernelComponents>> {
+  const choice = await mineComponents(root, cacheDir);
+  for (const line of choice.lines) err(`boot: --mine: ${line}\n`);
+  return choice.components;
+}
+
 if (import.meta.main) {
-  const status = boot(
-    Deno.args,
-    (bytes) => Deno.stdout.writeSync(bytes),
-    (s) => Deno.stderr.writeSync(new TextEncoder().encode(s)),
-  );
+  const err = (s: string) => void Deno.stderr.writeSync(new TextEncoder().encode(s));
+  const options = parseBootArgs(Deno.args);
+  const mine = typeof options !== "string" && options.mine ? await mineForBoot(err) : undefined;
+  const status = boot(Deno.args, (bytes) => Deno.stdout.writeSync(bytes), err, mine);
   Deno.exit(status);
 }

@@ -2,6 +2,9 @@ import assert from "node:assert/strict";
 import { lessonStatus } from "../lessons/harness/cache.ts";
 import { findLesson, listLessons } from "../lessons/harness/catalog.ts";
 import { FAKE_DIR, setFakeExercise, writeFakeLesson } from "../lessons/harness/testing.ts";
+import type { SerialConsoleFactory } from "../kernel/components.ts";
+import { createUartConsole } from "../kernel/drivers/uart16550.ts";
+import { boot, parseBootArgs } from "./boot.ts";
 import { changes, lessonCommand, type LessonEnv, parseLessonArgs } from "./lesson.ts";
 
 /** Runs `deno task lesson ARGS` on a fake lesson tree; returns exit status and output. */
@@ -209,4 +212,25 @@ Deno.test("lesson: the type check rejects an exercise that does not fit its inte
   assert.match(r.out, /your exercise does not type-check/);
   assert.match(r.out, /CopierFactory/, "the error names the interface it does not fit");
   assert.doesNotMatch(r.out, /Score:/, "nothing is graded");
+});
+
+Deno.test("lesson: boot --mine boots the kernel with the student's components, and says so", () => {
+  let bytes = 0, err = "";
+  const spy: SerialConsoleFactory = (regs, clock) => {
+    const con = createUartConsole(regs, clock);
+    return { ...con, putByte: (b) => (bytes++, con.putByte(b)) };
+  };
+  const status = boot(
+    ["--arch", "riscv64", "--mem", "32M"],
+    () => {},
+    (s) => (err += s),
+    { console: spy },
+  );
+  assert.equal(status, 0, err);
+  assert.match(err, /booting the reference kernel on the RISC-V virt board with your console/);
+  assert.ok(bytes > 1000, `the student's putByte sent the log (${bytes} bytes)`);
+  assert.equal(
+    parseBootArgs(["--mine"]) && (parseBootArgs(["--mine"]) as { mine: boolean }).mine,
+    true,
+  );
 });

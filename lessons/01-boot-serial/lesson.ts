@@ -529,7 +529,7 @@ export default defineLesson<Components>({
       name: "the kernel boots with your console and its first log lines reach the line",
       points: 3,
       anchor: "step-7-the-first-log-lines",
-      arch: "riscv64",
+      arch: "both",
       system: true,
       run(t) {
         const run = t.boot();
@@ -540,9 +540,9 @@ export default defineLesson<Components>({
           });
         }
         const expect = [
-          /cpu0 info {2}kernel: booting on riscv64, cpu0 of 1\n/,
-          /cpu0 info {2}console: ns16550a at 0x1000_0000, 256 bytes at 115200 baud\n/,
-          /cpu0 info {2}memory map \(4 entries\):\n/,
+          new RegExp(`cpu0 info {2}kernel: booting on ${t.arch}, cpu0 of 1\n`),
+          /cpu0 info {2}console: .* at 115200 baud\n/,
+          /cpu0 info {2}memory map \(\d+ entries\):\n/,
           /cpu0 info {2}pmm: [\d.]+ MiB free/,
         ];
         for (const re of expect) {
@@ -550,16 +550,12 @@ export default defineLesson<Components>({
             hardware: ["the last lines on the console:", ...tail, ...run.messages],
           });
         }
-        t.check(
-          run.reason.kind === "shutdown" && run.reason.code === 0,
-          "the kernel did not run to its normal power-off",
-          {
-            saw: `the machine stopped: ${
-              "message" in run.reason ? run.reason.message : run.reason.kind
-            }`,
-            hardware: ["the last lines on the console:", ...tail, ...run.messages],
-          },
-        );
+        t.check(run.succeeded, "the kernel did not run to its normal power-off", {
+          saw: `the machine stopped: ${
+            "message" in run.reason ? run.reason.message : run.reason.kind
+          }`,
+          hardware: ["the last lines on the console:", ...tail, ...run.messages],
+        });
       },
     },
   ],

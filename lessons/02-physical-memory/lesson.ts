@@ -755,5 +755,36 @@ export default defineLesson<{ pmm: PmmFactory }>({
         b.checkAll();
       },
     },
+    {
+      name: "the kernel boots, runs and powers off with your PMM",
+      points: 3,
+      anchor: "the-interface",
+      arch: "both",
+      system: true,
+      run(t) {
+        // The kernel takes frames for its page tables, stacks and heap, reclaims the
+        // bootloader's memory, and checks every answer of the PMM (kernel/guard.ts).
+        const run = t.boot();
+        const tail = run.out.split("\n").slice(-12);
+        if (run.panic) {
+          t.fail(`the kernel panicked: ${run.panic}`, {
+            hardware: ["the last lines on the console:", ...tail],
+          });
+        }
+        t.check(
+          /pmm: [\d.]+ MiB free of [\d.]+ MiB in \d+ run\(s\)/.test(run.out),
+          "no pmm: line in the boot log",
+          {
+            hardware: ["the last lines on the console:", ...tail],
+          },
+        );
+        t.check(run.succeeded, "the kernel did not run to its normal power-off", {
+          saw: `the machine stopped: ${
+            "message" in run.reason ? run.reason.message : run.reason.kind
+          }`,
+          hardware: ["the last lines on the console:", ...tail, ...run.messages],
+        });
+      },
+    },
   ],
 });

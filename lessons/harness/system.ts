@@ -3,9 +3,8 @@
  * ones: what a system case runs, and what `deno task boot --mine` boots. Everything the
  * student has not written is the reference.
  *
- * The RISC-V port boots today (arch/riscv64/boot.ts). The x86-64 port's `bootSystem` is
- * being written (arch/x86_64/); until it lands, {@link SYSTEM_ARCHES} lists RISC-V only
- * and a system case runs there.
+ * Both ports boot the whole kernel: arch/x86_64/boot.ts on the PC, arch/riscv64/boot.ts on
+ * the virt board.
  *
  * Portable: no Deno or Node API.
  *
@@ -14,16 +13,21 @@
 
 import type { StopReason } from "../../emulator/core/machine.ts";
 import {
-  bootSystem,
+  bootSystem as bootRiscv,
   type BuiltinProgram,
   RISCV_REFERENCE_COMPONENTS,
 } from "../../arch/riscv64/boot.ts";
+import {
+  bootSystem as bootX86,
+  exitStatus as x86ExitStatus,
+  X86_REFERENCE_COMPONENTS,
+} from "../../arch/x86_64/boot.ts";
 import type { KernelComponents } from "../../kernel/components.ts";
 import type { Kernel } from "../../kernel/kernel.ts";
 import type { ArchName } from "./define.ts";
 
 /** The architectures whose port can boot the whole kernel now. */
-export const SYSTEM_ARCHES: readonly ArchName[] = ["riscv64"];
+export const SYSTEM_ARCHES: readonly ArchName[] = ["x86_64", "riscv64"];
 
 /** How a system case boots. */
 export interface SystemBootOptions {
@@ -31,7 +35,10 @@ export interface SystemBootOptions {
   memory?: number;
   /** The kernel command line (default `console=ttyS0 tick_hz=10000`). */
   cmdline?: string;
-  /** The programs to start (default: one that exits at once). */
+  /**
+   * The programs to start, their assembly in the architecture's own syntax (GNU as for
+   * RISC-V, NASM for x86-64); default: one that exits at once ({@link exitAtOnce}).
+   */
   programs?: readonly BuiltinProgram[];
   /** Virtual time to run for at most, in ns (default 2 s). */
   untilNs?: number;
@@ -49,20 +56,23 @@ export interface SystemRun {
   kernel: Kernel | undefined;
   /** The first line of the kernel's panic report, if it panicked ("KERNEL PANIC on cpu0: ..."). */
   panic: string | undefined;
+  /** Whether the kernel powered the machine off reporting success (every program exited). */
+  succeeded: boolean;
 }
 
-/** A program that exits with status 0 at once (RISC-V). */
-export const EXIT_AT_ONCE: BuiltinProgram = {
-  name: "exit",
-  assembly: "li a0, 0\nli a7, 2\necall\n",
-};
+/** A program that exits with status 0 at once: exit(0), system call 2. */
+export function exitAtOnce(arch: ArchName): BuiltinProgram {
+  return {
+    name: "exit",
+    assembly: arch === "riscv64"
+      ? "li a0, 0\nli a7, 2\necall\n"
+      : "mov eax, 2\nxor edi, edi\nsyscall\n",
+  };
+}
 
 /** The reference components of `arch`'s port. */
 export function referenceComponents(arch: ArchName): KernelComponents {
-  if (arch === "riscv64") return RISCV_REFERENCE_COMPONENTS;
-  throw new Error(
-    "the x86-64 port cannot boot the whole kernel yet (arch/x86_64/boot.ts has not landed)",
-  );
+  return arch === "riscv64" ? RISCV_REFERENCE_COMPONENTS : X86_REFERENCE_COMPONENTS;
 }
 
 /** Boots `arch`'s board with `components` over the reference ones and runs it. */
@@ -74,20 +84,23 @@ export function bootWith(
 ): SystemRun {
   const all = { ...referenceComponents(arch), ...components };
   const bytes: number[] = [];
-  const sys = bootSystem({
+  const boot = {
     memory: options.memory ?? 64 * 2 ** 20,
     seed,
     components: all,
-    programs: options.programs ?? [EXIT_AT_ONCE],
+    programs: options.programs ?? [exitAtOnce(arch)],
     cmdline: options.cmdline ?? "console=ttyS0 tick_hz=10000",
-    transmit: (b) => bytes.push(b),
-  });
+    transmit: (b: number) => void bytes.push(b),
+  };
+  const sys = arch === "riscv64" ? bootRiscv(boot) : bootX86(boot);
   const reason = sys.machine.run(options.untilNs ?? 2e9);
   const out = new TextDecoder().decode(new Uint8Array(bytes));
   return {
     reason,
     out,
     panic: /KERNEL PANIC on cpu\d+: .*/.exec(out)?.[0],
+    succeeded: reason.kind === "shutdown" &&
+      (arch === "riscv64" ? reason.code === 0 : x86ExitStatus(reason.code) === 0),
     messages: [...sys.machine.messages],
     kernel: sys.kernel(),
   };

@@ -62,7 +62,7 @@ export function createCopier(mem) {
 const HARNESS = new URL(".", import.meta.url).href;
 
 /** The fake lesson's lesson.ts, importing the harness from this repository. */
-function lessonSource(): string {
+function lessonSource(kernelKey?: string): string {
   return `
 import { defineLesson, exercise } from "${HARNESS}define.ts";
 import type { CaseContext } from "${HARNESS}context.ts";
@@ -77,7 +77,7 @@ export default defineLesson<{ copier: CopierFactory }>({
   title: "Copying bytes",
   components: {
     copier: {
-      interface: "CopierFactory",
+      interface: "CopierFactory",${kernelKey ? `\n      kernelKey: "${kernelKey}",` : ""}
       exercise: exercise<typeof createCopier>("exercise/copier.ts", "createCopier"),
       reference: referenceCopier,
     },
@@ -118,11 +118,14 @@ export default defineLesson<{ copier: CopierFactory }>({
 `;
 }
 
-/** Writes the fake lesson with `exercise` (a key of FAKE_EXERCISES) under `root`; its path. */
-export function writeFakeLesson(root: string, exercise: string): string {
+/**
+ * Writes the fake lesson with `exercise` (a key of FAKE_EXERCISES) under `root`; its path.
+ * `kernelKey` makes its component stand for a kernel component (for `boot --mine` tests).
+ */
+export function writeFakeLesson(root: string, exercise: string, kernelKey?: string): string {
   const dir = `${root}/${FAKE_DIR}`;
   Deno.mkdirSync(`${dir}/exercise`, { recursive: true });
-  Deno.writeTextFileSync(`${dir}/lesson.ts`, lessonSource());
+  Deno.writeTextFileSync(`${dir}/lesson.ts`, lessonSource(kernelKey));
   Deno.writeTextFileSync(
     `${dir}/README.md`,
     "# 90 · Copying bytes\n\n## Copying\n\nCopy.\n\n## Edge cases\n\nNothing.\n",
