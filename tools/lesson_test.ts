@@ -36,6 +36,15 @@ Deno.test("lesson: a passing exercise prints ✓ per architecture, the score, an
   assert.doesNotMatch(r.out, /Failures/);
 });
 
+Deno.test("lesson: --verbose shows what each case noted and the operations it took", async () => {
+  const root = fakeTree("correct");
+  const quiet = await run(root, ["90", "--no-check"]);
+  const loud = await run(root, ["90", "--no-check", "--verbose"]);
+  assert.doesNotMatch(quiet.out, /copied from/);
+  assert.match(loud.out, / {6}x86_64: copied from \w+\n {6}x86_64: 128 operations\n/);
+  assert.match(loud.out, / {6}riscv64: copied from 80\w+\n/);
+});
+
 Deno.test("lesson: a failure says what was expected, what the hardware has, how to replay, where to read", async () => {
   const root = fakeTree("wrong");
   const r = await run(root, ["90", "--no-check", "--seed", "7"]);
