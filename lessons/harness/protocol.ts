@@ -39,7 +39,7 @@ export interface GradePlan {
   units: Unit[];
 }
 
-/** What the Worker says. */
+/** What the grading process tells its host. */
 export type GradeMessage =
   | { type: "plan"; plan: GradePlan }
   | { type: "start"; index: number }
