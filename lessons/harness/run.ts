@@ -6,7 +6,7 @@
  * A case never takes the run down: whatever it throws, however the machine stops, the
  * result is a {@link CaseResult} with a {@link Failure} that says why. (A loop that never
  * touches memory cannot be interrupted in-process; sandbox.ts runs the cases in a child
- * and ends one that stops answering.)
+ * process and kills one that stops answering.)
  *
  * Portable: no Deno or Node API.
  *
