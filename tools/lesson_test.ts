@@ -100,6 +100,18 @@ Deno.test("lesson: a loop that never touches memory is killed by the safety net;
   assert.match(r.out, /Score: 1\/5/);
 });
 
+Deno.test("lesson: what the exercise prints reaches stderr; an exercise that exits its process fails", async () => {
+  const root = fakeTree("chatty");
+  const chatty = await run(root, ["90", "--no-check"]);
+  assert.equal(chatty.status, 0);
+  assert.match(chatty.err, /^exercise: copier: hello from the exercise\n/);
+  setFakeExercise(root, "exits");
+  const exits = await run(root, ["90", "--no-check"]);
+  assert.equal(exits.status, 1);
+  assert.match(exits.out, /did not finish: the grading process exited/);
+  assert.match(exits.out, /Score: 0\/5/, "every case ran, and failed");
+});
+
 Deno.test("lesson: an exercise that does not load fails every case, with the reason", async () => {
   const root = fakeTree("no-load");
   const r = await run(root, ["90", "--no-check"]);

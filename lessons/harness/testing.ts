@@ -46,6 +46,19 @@ export function createCopier(mem) {
 export function createCopier(_mem) {
   return { copy(_from, _to, length) { while (length > 0) { /* never touches memory */ } } };
 }`,
+  chatty: `
+export function createCopier(mem) {
+  console.log("copier: hello from the exercise");
+  return {
+    copy(from, to, length) {
+      for (let i = 0; i < length; i++) mem.write(to + i, 1, mem.read(from + i, 1));
+    },
+  };
+}`,
+  exits: `
+export function createCopier(_mem) {
+  return { copy() { Deno.exit(3); } };
+}`,
   "wrong-type": `
 export function createCopier(mem: string) {
   return { copy(): void { console.log(mem); } };
