@@ -61,7 +61,8 @@ export function serveSite(root: string, base = "/"): SiteServer {
   };
 }
 
-async function respond(root: string, base: string, path: string): Promise<Response> {
+/** The response a static host gives for `path` (decoded) of a site built into `root`. */
+export async function respond(root: string, base: string, path: string): Promise<Response> {
   if (!path.startsWith(base)) return await notFound(root);
   const rel = normalize(path.slice(base.length));
   if (rel.startsWith("..")) return new Response("forbidden", { status: 403 });

@@ -76,6 +76,9 @@ Deno.test("figures: a file that holds no <svg> is refused", () => {
 
 Deno.test("figures: a missing figure or a local raster image stops the build, naming the line", async (t) => {
   const dir = chapterDir({ "figures/photo.png": "PNG" });
+  // Astro's processor prints each failure as well as throwing it.
+  const quiet = console.error;
+  console.error = () => {};
   await t.step("missing", async () => {
     await assert.rejects(
       render("Text.\n\n![Gone](figures/gone.svg)\n", dir),
@@ -95,6 +98,7 @@ Deno.test("figures: a missing figure or a local raster image stops the build, na
       /figures\/fake\.svg: the file holds no <svg>/,
     );
   });
+  console.error = quiet;
   Deno.removeSync(dir, { recursive: true });
 });
 
