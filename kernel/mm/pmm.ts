@@ -55,6 +55,8 @@ export interface StackPmm extends PhysicalMemoryManager {
  */
 export function createStackPmm(mem: PhysMem, memoryMap: readonly MemoryRegion[]): StackPmm {
   const regions = usableRegions(memoryMap);
+  // The memory it manages: frames freed outside it are new memory (reclaimed).
+  const managed = regions.map((r) => ({ base: r.base, end: r.base + r.frames * PAGE_SIZE }));
   const totalFrames = regions.reduce((n, r) => n + r.frames, 0);
   if (totalFrames === 0) {
     throw new Error("the memory map has no usable RAM (no MEMMAP_USABLE region of a whole frame)");
@@ -166,10 +168,15 @@ export function createStackPmm(mem: PhysMem, memoryMap: readonly MemoryRegion[])
           setRun(top, pa, have + frames);
         } else push(pa, frames);
       } else push(pa, frames);
-      // Frames never handed out (bootloader-reclaimable memory the kernel gives back) grow
-      // the total: it is always what is free plus what is allocated.
+      // Frames outside the memory it manages were never handed out: they are reclaimed
+      // memory (bootloader-reclaimable frames the kernel gives back), new free memory that
+      // grows the total. The total is always what is free plus what is allocated.
+      if (managed.some((m) => pa >= m.base && end <= m.end)) {
+        allocated = Math.max(0, allocated - frames);
+      } else {
+        managed.push({ base: pa, end });
+      }
       freeFrames += frames;
-      allocated = Math.max(0, allocated - frames);
     },
 
     stats(): PmmStats {

@@ -129,6 +129,25 @@ Deno.test("pmm: bootloader-reclaimable frames given back with free grow the tota
   assert.equal(pmm.stats().free, before + MiB);
 });
 
+Deno.test("pmm: reclaiming after allocations leaves what was allocated counted", () => {
+  // The kernel reclaims bootloader memory after it has allocated its page tables: the
+  // reclaimed frames were never handed out, so they must not cancel those allocations.
+  const { mem, map } = machine();
+  const pmm = createStackPmm(mem, map);
+  const total = pmm.stats().total;
+  const frames = Array.from({ length: 10 }, () => pmm.allocate()!);
+  pmm.free(BASE + 7 * MiB, MiB / F);
+  assert.equal(pmm.stats().allocatedFrames, 10);
+  assert.equal(pmm.stats().total, total + MiB);
+  // A reclaimed frame, handed out and freed again, is ordinary memory from then on.
+  const again = pmm.allocate(MiB / F)!;
+  pmm.free(again, MiB / F);
+  for (const f of frames) pmm.free(f);
+  assert.equal(pmm.stats().allocatedFrames, 0);
+  assert.equal(pmm.stats().total, total + MiB);
+  assert.equal(pmm.stats().free, total + MiB);
+});
+
 Deno.test("pmm: bad arguments and impossible maps are errors that say why", () => {
   const { mem, map } = machine();
   const pmm = createStackPmm(mem, map);
