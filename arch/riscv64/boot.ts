@@ -9,31 +9,30 @@
  * const reason = sys.machine.run();   // { kind: "shutdown", code: 0 } when all exited
  * ```
  *
- * A program is machine code (RV64 assembly, assembled here for the kernel's load address,
- * or a ready image) or a TypeScript generator (registered with the machine; its boot module
- * is the four-instruction stub and its name). Either way the kernel receives a flat image
- * and cannot tell which it is.
+ * The programs become boot modules as on the PC (arch/common/boot.ts): RV64 assembly is
+ * assembled for the kernel's load address, a TypeScript program's module is the
+ * four-instruction stub and its name.
  *
  * @module
  */
 
-import { assembleRiscv } from "../../emulator/asm/riscv/assembler.ts";
-import { userProgramStub } from "../../emulator/asm/user_program_elf.ts";
 import type { Machine } from "../../emulator/core/machine.ts";
-import type { Trace } from "../../emulator/core/trace.ts";
-import { STUB_NAME_OFFSET, type UserProgram } from "../../emulator/core/user_program.ts";
 import type { Hart } from "../../emulator/riscv64/hart_api.ts";
 import { createVirt, VIRT_KERNEL_BASE, type VirtBoard } from "../../emulator/riscv64/virt.ts";
-import {
-  type KernelComponents,
-  REFERENCE_COMPONENTS,
-  type SchedClass,
-} from "../../kernel/components.ts";
+import { type KernelComponents, REFERENCE_COMPONENTS } from "../../kernel/components.ts";
 import { type Kernel, kmain } from "../../kernel/kernel.ts";
-import { USER_IMAGE_BASE } from "../../kernel/proc/loader.ts";
-import { DEMO_PROGRAMS } from "../../servers/demo/programs.ts";
+import {
+  type BootedSystem,
+  bootModules,
+  type BootOptions,
+  type BuiltinProgram,
+  demoPrograms as demo,
+  registerPrograms,
+} from "../common/boot.ts";
 import { IDLE_ENTRY, KERNEL_VIRT_BASE, RiscvArch, TRAP_ENTRY } from "./arch.ts";
 import { createSv48PageTables } from "./sv48.ts";
+
+export type { BuiltinProgram };
 
 /** Where the firmware enters the kernel: the start of its image (physical, satp = 0). */
 export const BOOT_ENTRY = BigInt(VIRT_KERNEL_BASE);
@@ -46,68 +45,18 @@ export const RISCV_REFERENCE_COMPONENTS: KernelComponents = {
   pageTables: { sv48: createSv48PageTables },
 };
 
-/** A program to start at boot. */
-export interface BuiltinProgram {
-  /** Its name. */
-  name: string;
-  /** RV64 assembly, assembled for the load address 0x10000. */
-  assembly?: string;
-  /** A ready flat image for the load address. */
-  image?: Uint8Array;
-  /** A TypeScript program. */
-  typescript?: UserProgram;
-  /** Its scheduling class (default normal). */
-  schedClass?: SchedClass;
-  /** Its level (default 128). */
-  priority?: number;
-  /** Its first thread's argument (a0). */
-  arg?: bigint;
-}
-
-/** How to boot. */
-export interface BootSystemOptions {
-  /** RAM in bytes (default 256 MiB). */
-  memory?: number;
+/** How to boot the virt board. */
+export interface BootSystemOptions extends BootOptions {
   /** Harts (default 1; the kernel starts only the first until SMP). */
   harts?: number;
-  /** The seed (default 1). */
-  seed?: number;
-  /** A trace to record into. */
-  trace?: Trace;
-  /** Quantum bounds (see MachineOptions). */
-  quantumMinNs?: number;
-  /** See `quantumMinNs`. */
-  quantumMaxNs?: number;
-  /** The components (default {@link RISCV_REFERENCE_COMPONENTS}). */
-  components?: KernelComponents;
-  /** The programs (default: servers/demo's). */
-  programs?: readonly BuiltinProgram[];
-  /** The kernel command line (see kernel/cmdline.ts; default "console=ttyS0"). */
-  cmdline?: string;
-  /** Receives every byte UART0 sends. */
-  transmit?: (byte: number) => void;
 }
 
-/** A booted system, ready to run. */
-export interface RiscvSystem {
-  /** The board. */
-  board: VirtBoard;
-  /** Its machine: `run()` it. */
-  machine: Machine<Hart>;
-  /** The port. */
-  arch: RiscvArch;
-  /** The kernel, once the boot entry has run (for tests and benchmarks to inspect). */
-  kernel(): Kernel | undefined;
-}
+/** A booted virt board, ready to run. */
+export type RiscvSystem = BootedSystem<VirtBoard, Hart, RiscvArch>;
 
 /** The demo programs as builtin programs for this architecture. */
 export function demoPrograms(): BuiltinProgram[] {
-  return DEMO_PROGRAMS.map((p) => ({
-    name: p.name,
-    assembly: p.riscv64,
-    typescript: p.typescript,
-    priority: p.priority,
-  }));
+  return demo("riscv64");
 }
 
 /**
@@ -117,7 +66,6 @@ export function demoPrograms(): BuiltinProgram[] {
  */
 export function bootSystem(options: BootSystemOptions = {}): RiscvSystem {
   const programs = options.programs ?? demoPrograms();
-  const modules = programs.map((p) => ({ name: moduleName(p), data: imageOf(p) }));
   const board = createVirt({
     memory: options.memory,
     harts: options.harts,
@@ -126,12 +74,12 @@ export function bootSystem(options: BootSystemOptions = {}): RiscvSystem {
     quantumMinNs: options.quantumMinNs,
     quantumMaxNs: options.quantumMaxNs,
     kernel: { size: KERNEL_IMAGE_SIZE, entry: BOOT_ENTRY, virtualBase: KERNEL_VIRT_BASE },
-    modules,
+    modules: bootModules("riscv64", programs),
     cmdline: options.cmdline ?? "console=ttyS0",
     transmit: options.transmit,
   });
   const machine = board.machine;
-  for (const p of programs) if (p.typescript) machine.programs.register(p.name, p.typescript);
+  registerPrograms(machine, programs);
   const { arch, kernel } = installKernel(machine, options.components ?? RISCV_REFERENCE_COMPONENTS);
   return { board, machine, arch, kernel };
 }
@@ -154,30 +102,4 @@ export function installKernel(
   machine.kernelText.register(TRAP_ENTRY, "trap_entry", (hart) => arch.trapEntry(hart));
   machine.kernelText.register(IDLE_ENTRY, "idle", (hart) => arch.idleEntry(hart));
   return { arch, kernel: () => kernel };
-}
-
-/** The module name: the program's, with its scheduling parameters (kernel/proc/loader.ts). */
-function moduleName(p: BuiltinProgram): string {
-  const q = [];
-  if (p.schedClass) q.push(`class=${p.schedClass}`);
-  if (p.priority !== undefined) q.push(`priority=${p.priority}`);
-  if (p.arg !== undefined) q.push(`arg=${p.arg}`);
-  return q.length ? `${p.name}?${q.join("&")}` : p.name;
-}
-
-/** The flat image of a program, for the kernel's load address. */
-function imageOf(p: BuiltinProgram): Uint8Array {
-  if (p.image) return p.image;
-  if (p.assembly !== undefined) {
-    return assembleRiscv(p.assembly, { origin: Number(USER_IMAGE_BASE) }).bytes;
-  }
-  if (p.typescript) {
-    // The stub, then the NUL-terminated name at _start + 16 (emulator/core/user_program.ts).
-    const name = new TextEncoder().encode(p.name);
-    const image = new Uint8Array(STUB_NAME_OFFSET + name.length + 1);
-    image.set(userProgramStub("riscv64"));
-    image.set(name, STUB_NAME_OFFSET);
-    return image;
-  }
-  throw new RangeError(`program ${p.name}: give assembly, an image or a TypeScript program`);
 }

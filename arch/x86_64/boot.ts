@@ -14,37 +14,35 @@
  * panic {@link X86_FAILURE_STATUS} (3). {@link exitStatus} turns them into 0 and 1, as on
  * RISC-V.
  *
- * A program is machine code (x86-64 NASM assembly, assembled here for the kernel's load
- * address, or a ready image) or a TypeScript generator (registered with the machine; its boot
- * module is the stub and its name). Either way the kernel receives a flat image and cannot
- * tell which it is.
+ * The programs become boot modules as on RISC-V (arch/common/boot.ts): NASM assembly is
+ * assembled for the kernel's load address, a TypeScript program's module is the stub and its
+ * name.
  *
  * @module
  */
 
-import { assembleX86 } from "../../emulator/asm/x86/assembler.ts";
-import { userProgramStub } from "../../emulator/asm/user_program_elf.ts";
 import type { Machine } from "../../emulator/core/machine.ts";
-import type { Trace } from "../../emulator/core/trace.ts";
-import { STUB_NAME_OFFSET, type UserProgram } from "../../emulator/core/user_program.ts";
 import { X86Processor } from "../../emulator/x86_64/cpu.ts";
 import type { X86Cpu } from "../../emulator/x86_64/cpu_api.ts";
 import { debugExitStatus } from "../../emulator/x86_64/debug_exit.ts";
 import { createPc, type PcBoard } from "../../emulator/x86_64/pc.ts";
 import { RDI } from "../../emulator/x86_64/regs.ts";
-import {
-  type KernelComponents,
-  REFERENCE_COMPONENTS,
-  type SchedClass,
-} from "../../kernel/components.ts";
+import { type KernelComponents, REFERENCE_COMPONENTS } from "../../kernel/components.ts";
 import { type Kernel, kmain } from "../../kernel/kernel.ts";
-import { USER_IMAGE_BASE } from "../../kernel/proc/loader.ts";
-import { DEMO_PROGRAMS } from "../../servers/demo/programs.ts";
-import { X86_64_SOURCES } from "../../servers/demo/x86_64.ts";
+import {
+  type BootedSystem,
+  bootModules,
+  type BootOptions,
+  type BuiltinProgram,
+  demoPrograms as demo,
+  registerPrograms,
+} from "../common/boot.ts";
 import { DEBUG_EXIT_FAILURE, DEBUG_EXIT_SUCCESS, X86Arch } from "./arch.ts";
 import { KERNEL_IMAGE_SIZE } from "./image.ts";
 import { createX86PageTables } from "./paging.ts";
 import { IDLE_ENTRY, IDT_VECTORS, KERNEL_VIRT_BASE, SYSCALL_ENTRY, vectorEntry } from "./traps.ts";
+
+export type { BuiltinProgram };
 
 /** Where the firmware enters the kernel: the start of its image, at its link address. */
 export const BOOT_ENTRY: bigint = KERNEL_VIRT_BASE;
@@ -67,68 +65,18 @@ export const X86_REFERENCE_COMPONENTS: KernelComponents = {
   pageTables: { x86_64: createX86PageTables },
 };
 
-/** A program to start at boot. */
-export interface BuiltinProgram {
-  /** Its name. */
-  name: string;
-  /** x86-64 assembly (NASM), assembled for the load address 0x10000. */
-  assembly?: string;
-  /** A ready flat image for the load address. */
-  image?: Uint8Array;
-  /** A TypeScript program. */
-  typescript?: UserProgram;
-  /** Its scheduling class (default normal). */
-  schedClass?: SchedClass;
-  /** Its level (default 128). */
-  priority?: number;
-  /** Its first thread's argument (RDI). */
-  arg?: bigint;
-}
-
-/** How to boot. */
-export interface BootSystemOptions {
-  /** RAM in bytes (default 256 MiB). */
-  memory?: number;
+/** How to boot the PC. */
+export interface BootSystemOptions extends BootOptions {
   /** CPUs (default 1; the kernel starts only the first until SMP). */
   cpus?: number;
-  /** The seed (default 1). */
-  seed?: number;
-  /** A trace to record into. */
-  trace?: Trace;
-  /** Quantum bounds (see MachineOptions). */
-  quantumMinNs?: number;
-  /** See `quantumMinNs`. */
-  quantumMaxNs?: number;
-  /** The components (default {@link X86_REFERENCE_COMPONENTS}). */
-  components?: KernelComponents;
-  /** The programs (default: servers/demo's). */
-  programs?: readonly BuiltinProgram[];
-  /** The kernel command line (see kernel/cmdline.ts; default "console=ttyS0"). */
-  cmdline?: string;
-  /** Receives every byte COM1 sends. */
-  transmit?: (byte: number) => void;
 }
 
-/** A booted system, ready to run. */
-export interface X86System {
-  /** The board. */
-  board: PcBoard;
-  /** Its machine: `run()` it. */
-  machine: Machine<X86Cpu>;
-  /** The port. */
-  arch: X86Arch;
-  /** The kernel, once the boot entry has run (for tests and benchmarks to inspect). */
-  kernel(): Kernel | undefined;
-}
+/** A booted PC, ready to run. */
+export type X86System = BootedSystem<PcBoard, X86Cpu, X86Arch>;
 
 /** The demo programs as builtin programs for this architecture. */
 export function demoPrograms(): BuiltinProgram[] {
-  return DEMO_PROGRAMS.map((p) => ({
-    name: p.name,
-    assembly: X86_64_SOURCES[p.name],
-    typescript: p.typescript as UserProgram | undefined,
-    priority: p.priority,
-  }));
+  return demo("x86_64");
 }
 
 /**
@@ -138,7 +86,6 @@ export function demoPrograms(): BuiltinProgram[] {
  */
 export function bootSystem(options: BootSystemOptions = {}): X86System {
   const programs = options.programs ?? demoPrograms();
-  const modules = programs.map((p) => ({ name: moduleName(p), data: imageOf(p) }));
   const board = createPc({
     memory: options.memory,
     cpus: options.cpus,
@@ -147,13 +94,13 @@ export function bootSystem(options: BootSystemOptions = {}): X86System {
     quantumMinNs: options.quantumMinNs,
     quantumMaxNs: options.quantumMaxNs,
     kernel: { size: KERNEL_IMAGE_SIZE, entry: BOOT_ENTRY, virtualBase: KERNEL_VIRT_BASE },
-    modules,
+    modules: bootModules("x86_64", programs),
     cmdline: options.cmdline ?? "console=ttyS0",
     transmit: options.transmit,
     cpu: (m, index, io) => new X86Processor(m, { index, io }),
   });
   const machine = board.machine;
-  for (const p of programs) if (p.typescript) machine.programs.register(p.name, p.typescript);
+  registerPrograms(machine, programs);
   const { arch, kernel } = installKernel(machine, options.components ?? X86_REFERENCE_COMPONENTS);
   return { board, machine, arch, kernel };
 }
@@ -180,30 +127,4 @@ export function installKernel(
     text.register(vectorEntry(v), `vector_${v}`, (cpu) => arch.vectorEntry(cpu, v));
   }
   return { arch, kernel: () => kernel };
-}
-
-/** The module name: the program's, with its scheduling parameters (kernel/proc/loader.ts). */
-function moduleName(p: BuiltinProgram): string {
-  const q = [];
-  if (p.schedClass) q.push(`class=${p.schedClass}`);
-  if (p.priority !== undefined) q.push(`priority=${p.priority}`);
-  if (p.arg !== undefined) q.push(`arg=${p.arg}`);
-  return q.length ? `${p.name}?${q.join("&")}` : p.name;
-}
-
-/** The flat image of a program, for the kernel's load address. */
-function imageOf(p: BuiltinProgram): Uint8Array {
-  if (p.image) return p.image;
-  if (p.assembly !== undefined) {
-    return assembleX86(p.assembly, { origin: Number(USER_IMAGE_BASE) }).bytes;
-  }
-  if (p.typescript) {
-    // The stub, then the NUL-terminated name at _start + 16 (emulator/core/user_program.ts).
-    const name = new TextEncoder().encode(p.name);
-    const image = new Uint8Array(STUB_NAME_OFFSET + name.length + 1);
-    image.set(userProgramStub("x86_64"));
-    image.set(name, STUB_NAME_OFFSET);
-    return image;
-  }
-  throw new RangeError(`program ${p.name}: give assembly, an image or a TypeScript program`);
 }

@@ -159,9 +159,3 @@ msg_round:  db "round ", 0
 msg_state:  db ": xorshift state = ", 0
 msg_done:   db "done", 10, 0
 ${LIBRARY}`;
-
-/** The x86-64 sources by program name, for the boot to pair with DEMO_PROGRAMS. */
-export const X86_64_SOURCES: Readonly<Record<string, string>> = {
-  "compute-a": COMPUTE_A_SOURCE_X86_64,
-  "compute-b": COMPUTE_B_SOURCE_X86_64,
-};

@@ -2,8 +2,9 @@ import assert from "node:assert/strict";
 import * as abi from "../../kernel/syscall/abi.ts";
 import * as stubs from "../../servers/demo/syscalls.ts";
 import { assembleX86 } from "../../emulator/asm/x86/assembler.ts";
+import { assembleRiscv } from "../../emulator/asm/riscv/assembler.ts";
 import { DEMO_PROGRAMS } from "../../servers/demo/programs.ts";
-import { X86_64_SOURCES } from "../../servers/demo/x86_64.ts";
+import { testBoth } from "./boards.ts";
 
 /** The repository's root directory. */
 const root = new URL("../../", import.meta.url).pathname;
@@ -89,13 +90,31 @@ Deno.test("x86_64: structure: arch/x86_64 imports nothing from arch/riscv64, and
   }
 });
 
-Deno.test("x86_64: structure: every machine-code demo program has an x86-64 version that assembles", () => {
-  for (const p of DEMO_PROGRAMS) {
-    if (p.typescript) continue;
-    const source = X86_64_SOURCES[p.name];
-    assert.ok(source, `${p.name} has no x86-64 source in servers/demo/x86_64.ts`);
-    const { bytes } = assembleX86(source, { origin: 0x10000 });
-    assert.ok(bytes.length > 100, `${p.name} assembles`);
+testBoth(
+  "structure: every machine-code demo program has a version for the board that assembles",
+  (b) => {
+    for (const p of DEMO_PROGRAMS) {
+      if (p.typescript) continue;
+      const source = p[b.name];
+      assert.ok(source, `${p.name} has no ${b.name} source in servers/demo/programs.ts`);
+      const bytes = b.name === "riscv64"
+        ? assembleRiscv(source, { origin: 0x10000 }).bytes
+        : assembleX86(source, { origin: 0x10000 }).bytes;
+      assert.ok(bytes.length > 100, `${p.name} assembles`);
+    }
+  },
+);
+
+Deno.test("structure: arch/common imports neither port, and from the emulator no board", () => {
+  const files = sources("arch/common");
+  assert.ok(files.length >= 1, "the shared files were found");
+  for (const f of files) {
+    for (const i of imports(f)) {
+      assert.ok(!/^arch\/(riscv64|x86_64)\//.test(i), `${f.path} imports ${i}`);
+      if (i.startsWith("emulator/")) {
+        assert.match(i, /^emulator\/(core|asm)\//, `${f.path} imports ${i}`);
+      }
+    }
   }
 });
 
