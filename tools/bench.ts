@@ -26,6 +26,7 @@ import * as x86Kernel from "../arch/x86_64/bench.ts";
 import { measureQemuMips } from "./exec/bench.ts";
 import { RISCV_ALU_LOOP, riscvAluElf } from "./exec/riscv64_bench.ts";
 import { X86_ALU_LOOP, x86AluElf } from "./exec/x86_64_bench.ts";
+import { measureBuildSeconds } from "../site/bench.ts";
 
 /** One figure: a dotted name, its unit, which direction is better, how to measure it. */
 export interface Figure {
@@ -49,6 +50,7 @@ export const FIGURES: Figure[] = [
   mips("x86_64.qemu_alu_mips", () => measureQemuMips(x86AluElf, X86_ALU_LOOP, "qemu-x86_64")),
   ...kernelFigures("riscv64", riscvKernel),
   ...kernelFigures("x86_64", x86Kernel),
+  { name: "site.build_seconds", unit: "s", higherIsBetter: false, measure: measureBuildSeconds },
 ];
 
 /** What each architecture's kernel port measures (arch/<arch>/bench.ts). */
