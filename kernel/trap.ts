@@ -69,6 +69,37 @@ export interface Trap {
   readonly cause: string;
 }
 
+/**
+ * The architecture-neutral part of a port's trap record, at rest: a port extends it with the
+ * registers its trap entry reads (scause and stval; the vector, error code and CR2) and
+ * their words ({@link Trap.cause}), and keeps one per CPU.
+ */
+export abstract class TrapRecord implements Trap {
+  /** What happened. */
+  kind: TrapKind = "other";
+  /** Where the CPU was. */
+  from: Trap["from"] = "user";
+  /** The pc of the interrupted (or faulting) instruction. */
+  pc = 0n;
+  /** The faulting address of a memory trap, else 0. */
+  address = 0n;
+  /** Whether `address` is one the hardware reported. */
+  hasAddress = false;
+  /** The access of a memory trap. */
+  access: Access = "read";
+
+  /** The hardware's own words for the trap. */
+  abstract get cause(): string;
+
+  /** Starts decoding a new trap at `pc`: no faulting address (yet), a read. */
+  clear(pc: bigint): void {
+    this.pc = pc;
+    this.address = 0n;
+    this.hasAddress = false;
+    this.access = "read";
+  }
+}
+
 /** A fresh record, for a port to keep one per CPU. */
 export function newTrap(): Trap {
   return {

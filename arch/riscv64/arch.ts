@@ -13,7 +13,8 @@
  * The trap entry does what a real one does in assembly: it finds the current thread's
  * kernel stack (sscratch), reads scause, stval, sepc and sstatus, steps sepc past an
  * `ecall`, acknowledges a software interrupt, and hands the kernel one architecture-neutral
- * {@link Trap}. The user registers stay in the hart until the kernel switches threads.
+ * `Trap` (kernel/trap.ts). The user registers stay in the hart until the kernel switches
+ * threads.
  *
  * ## Timer
  *
@@ -75,7 +76,7 @@ import type { KernelBootInfo } from "../../kernel/bootinfo.ts";
 import type { PageTablesFactory, TlbControl, UartRegisters } from "../../kernel/components.ts";
 import { hex } from "../../kernel/format.ts";
 import { DEVICE_BASE, HHDM_BASE, PAGE_SIZE } from "../../kernel/mm/phys.ts";
-import type { Trap, TrapKind } from "../../kernel/trap.ts";
+import { type TrapKind, TrapRecord } from "../../kernel/trap.ts";
 import { initUserRegs, loadUserRegs, SAVE_AREA_SIZE, saveUserRegs } from "./context.ts";
 import { readFdt } from "./fdt.ts";
 import { HartPhysMem } from "./phys.ts";
@@ -367,20 +368,11 @@ export class RiscvArch implements Arch {
   }
 }
 
-/** A trap as the RISC-V port decodes it: the registers, and the kernel's view of them. */
-export class RiscvTrap implements Trap {
-  /** What happened. */
-  kind: TrapKind = "other";
-  /** Where the hart was. */
-  from: Trap["from"] = "user";
-  /** sepc. */
-  pc = 0n;
-  /** stval, for a memory exception. */
-  address = 0n;
-  /** Whether `address` is one: true for every memory exception. */
-  hasAddress = false;
-  /** The access of a memory exception. */
-  access: Access = "read";
+/**
+ * A trap as the RISC-V port decodes it: the registers, and the kernel's view of them. `pc`
+ * is sepc; `address` is stval, which holds the address for every memory exception.
+ */
+export class RiscvTrap extends TrapRecord {
   /** scause. */
   scause = 0n;
   /** stval. */
@@ -401,10 +393,7 @@ export function decodeTrap(trap: RiscvTrap, scause: bigint, stval: bigint, sepc:
   const code = Number(scause & ~SCAUSE_INTERRUPT);
   trap.scause = scause;
   trap.stval = stval;
-  trap.pc = sepc;
-  trap.address = 0n;
-  trap.hasAddress = false;
-  trap.access = "read";
+  trap.clear(sepc);
   if (interrupt) {
     trap.kind = code === IRQ_S_TIMER
       ? "timer"

@@ -1,7 +1,7 @@
 /**
  * Traps on x86-64, from the kernel's side: which vector means what, where each entry lives
  * in the kernel's text, and how a vector, its error code and CR2 become the kernel's
- * architecture-neutral {@link Trap}.
+ * architecture-neutral `Trap` (kernel/trap.ts).
  *
  * ## Vectors (SDM Vol. 3A §6.3.1, Table 6-1 for 0 to 31)
  *
@@ -29,9 +29,8 @@
  * @module
  */
 
-import type { Access } from "../../kernel/arch.ts";
 import { hex } from "../../kernel/format.ts";
-import type { Trap, TrapKind } from "../../kernel/trap.ts";
+import { type TrapKind, TrapRecord } from "../../kernel/trap.ts";
 import {
   EXC_AC,
   EXC_BP,
@@ -82,20 +81,12 @@ export const SPURIOUS_VECTOR = 0xff;
 /** Bytes of `syscall` (0F 05) and of `int 0x69` (CD 69): the RIP after one minus its address. */
 export const SYSCALL_INSTRUCTION_SIZE = 2n;
 
-/** A trap as the x86-64 port decodes it: the vector and what came with it, and the kernel's view. */
-export class X86Trap implements Trap {
-  /** What happened. */
-  kind: TrapKind = "other";
-  /** Where the CPU was. */
-  from: Trap["from"] = "user";
-  /** The RIP of the trapping instruction (for a system call: of the `syscall` or `int`). */
-  pc = 0n;
-  /** CR2, for a page fault. */
-  address = 0n;
-  /** Whether `address` is one: true for a page fault only (#GP and #SS name no address). */
-  hasAddress = false;
-  /** The access of a page fault. */
-  access: Access = "read";
+/**
+ * A trap as the x86-64 port decodes it: the vector and what came with it, and the kernel's
+ * view. `pc` is the RIP of the trapping instruction (for a system call: of the `syscall` or
+ * `int`); `address` is CR2, for a page fault only (#GP and #SS name no address).
+ */
+export class X86Trap extends TrapRecord {
   /** The vector; -1 for SYSCALL, which goes through no vector. */
   vector: number = -1;
   /** The error code the CPU pushed, or -1. */
@@ -148,10 +139,7 @@ export function decodeVector(
   trap.vector = vector;
   trap.errorCode = errorCode;
   trap.cr2 = cr2;
-  trap.pc = rip;
-  trap.address = 0n;
-  trap.hasAddress = false;
-  trap.access = "read";
+  trap.clear(rip);
   trap.detail = "";
   trap.kind = vectorKind(vector);
   if (vector === EXC_PF) {
