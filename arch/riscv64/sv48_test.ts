@@ -7,7 +7,7 @@ import { RiscvHart } from "../../emulator/riscv64/hart.ts";
 import { CpuFault } from "../../emulator/core/hosted.ts";
 import { OutOfMemory, type PageFlags, type TlbControl } from "../../kernel/components.ts";
 import { createStackPmm } from "../../kernel/mm/pmm.ts";
-import type { PhysMem } from "../../kernel/mm/phys.ts";
+import { busPhysMem } from "../common/bus_mem.ts";
 import { createSv48PageTables, isCanonicalSv48 } from "./sv48.ts";
 
 const RAM = 0x8000_0000;
@@ -31,13 +31,7 @@ function setup(memory = 32 * MiB) {
   const hart = new RiscvHart(machine, 0);
   machine.cpus.push(hart);
   const bus = machine.bus;
-  const mem: PhysMem = {
-    read: (pa, size) => bus.read(pa, size)!,
-    write: (pa, size, v) => void bus.write(pa, size, v),
-    zero: (pa, n) => void bus.writeBytes(pa, new Uint8Array(n)),
-    readBytes: (pa, n) => bus.readBytes(pa, n)!,
-    writeBytes: (pa, b) => void bus.writeBytes(pa, b),
-  };
+  const mem = busPhysMem(bus);
   const flushes: { va: bigint; asid: number }[] = [];
   const tlb: TlbControl = {
     flushPage: (va, asid) => {

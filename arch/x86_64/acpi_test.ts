@@ -11,7 +11,7 @@ import {
   readAcpi as emulatorReadAcpi,
 } from "../../emulator/x86_64/acpi.ts";
 import { pcAcpiConfig } from "../../emulator/x86_64/pc.ts";
-import type { PhysMem } from "../../kernel/mm/phys.ts";
+import { busPhysMem } from "../common/bus_mem.ts";
 import { isaIrq, readAcpi } from "./acpi.ts";
 
 const BASE = 0x10_0000; // where the tables go in a 4 MiB RAM
@@ -22,13 +22,7 @@ function memory(bytes: Uint8Array) {
   const bus = new Bus(new Ram(RAM_SIZE));
   bus.addRam(0, RAM_SIZE);
   bus.writeBytes(BASE, bytes);
-  const mem: PhysMem = {
-    read: (pa, size) => bus.read(pa, size)!,
-    write: (pa, size, v) => void bus.write(pa, size, v),
-    zero: (pa, n) => void bus.writeBytes(pa, new Uint8Array(n)),
-    readBytes: (pa, n) => bus.readBytes(pa, n)!,
-    writeBytes: (pa, b) => void bus.writeBytes(pa, b),
-  };
+  const mem = busPhysMem(bus);
   const isRam = (pa: number, n: number) => pa >= 0 && pa + n <= RAM_SIZE;
   return { bus, mem, isRam };
 }

@@ -18,7 +18,7 @@ import {
 } from "../../emulator/x86_64/regs.ts";
 import { OutOfMemory, type PageFlags, type TlbControl } from "../../kernel/components.ts";
 import { createStackPmm } from "../../kernel/mm/pmm.ts";
-import type { PhysMem } from "../../kernel/mm/phys.ts";
+import { busPhysMem } from "../common/bus_mem.ts";
 import { createX86PageTables, isCanonical48, leafEntry } from "./paging.ts";
 
 const RAM = 0x100_0000; // frames from 16 MiB (RAM starts at 0 on the PC)
@@ -44,13 +44,7 @@ function setup(memory = 48 * MiB) {
   machine.bus.addRam(0, memory);
   const cpu = new X86Processor(machine, { index: 0 });
   const bus = machine.bus;
-  const mem: PhysMem = {
-    read: (pa, size) => bus.read(pa, size)!,
-    write: (pa, size, v) => void bus.write(pa, size, v),
-    zero: (pa, n) => void bus.writeBytes(pa, new Uint8Array(n)),
-    readBytes: (pa, n) => bus.readBytes(pa, n)!,
-    writeBytes: (pa, b) => void bus.writeBytes(pa, b),
-  };
+  const mem = busPhysMem(bus);
   const flushes: { va: bigint; asid: number }[] = [];
   const tlb: TlbControl = {
     flushPage: (va, asid) => {

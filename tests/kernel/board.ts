@@ -264,6 +264,17 @@ export function userLines(out: string, name?: string): string[] {
     .map((m) => (name === undefined ? `${m[1]}: ${m[3]}` : m[3]));
 }
 
+/** Lets `prepare` change a started system, then runs it until it stops or `untilNs`. */
+export function runStarted<S extends System>(
+  { sys, output }: Started<S>,
+  untilNs: number,
+  prepare?: (sys: S) => void,
+): Run<S> {
+  prepare?.(sys);
+  const reason = sys.machine.run(untilNs);
+  return { reason, out: output(), messages: sys.machine.messages, kernel: sys.kernel()!, sys };
+}
+
 /** The lines of the panic report in `out`, without their log prefix. */
 export function panicReport(out: string): string[] {
   const at = out.indexOf("KERNEL PANIC");

@@ -26,6 +26,7 @@ import { E_NOSYS, MEMSTATS_SIZE } from "../../kernel/syscall/abi.ts";
 import {
   type Run,
   type RunOptions,
+  runStarted,
   type Started,
   text,
   type TlbFlushCounter,
@@ -53,10 +54,7 @@ export function run(
   untilNs = 2e9,
   prepare?: (sys: RiscvSystem) => void,
 ): Run<RiscvSystem> {
-  const { sys, output } = start(options);
-  prepare?.(sys);
-  const reason = sys.machine.run(untilNs);
-  return { reason, out: output(), messages: sys.machine.messages, kernel: sys.kernel()!, sys };
+  return runStarted(start(options), untilNs, prepare);
 }
 
 /** Asserts-friendly summary of a stop reason: the SBI's reset reason is the exit status. */

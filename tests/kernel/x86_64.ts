@@ -30,6 +30,7 @@ import { E_NOSYS, MEMSTATS_SIZE } from "../../kernel/syscall/abi.ts";
 import {
   type Run,
   type RunOptions,
+  runStarted,
   type Started,
   text,
   type TlbFlushCounter,
@@ -56,10 +57,7 @@ export function run(
   untilNs = 2e9,
   prepare?: (sys: X86System) => void,
 ): Run<X86System> {
-  const { sys, output } = start(options);
-  prepare?.(sys);
-  const reason = sys.machine.run(untilNs);
-  return { reason, out: output(), messages: sys.machine.messages, kernel: sys.kernel()!, sys };
+  return runStarted(start(options), untilNs, prepare);
 }
 
 /**
