@@ -40,8 +40,11 @@ export default defineConfig({
   site: SITE_URL,
   base: BASE,
   trailingSlash: "always",
-  // No telemetry, no network: the build runs offline in CI.
+  // The toolbar is for developing apps; writers of chapters need none.
   devToolbar: { enabled: false },
+  // Starlight's Tabs use satteri, whose native binding is found beside the package. Bundled
+  // into the build's chunks it would be looked for there, and Deno's node_modules (one folder
+  // per package, as pnpm's) has no copy to find: so it is loaded from node_modules instead.
   vite: { ssr: { external: ["satteri"] } },
   markdown: {
     processor: unified({
@@ -67,7 +70,9 @@ export default defineConfig({
       sidebar: [
         { label: "The course", link: "/" },
         // Each entry's label is the chapter's `sidebar.label` (site/loader.ts).
-        { label: "Lessons", items: chapters.map((c) => ({ slug: c.route })) },
+        ...(chapters.length
+          ? [{ label: "Lessons", items: chapters.map((c) => ({ slug: c.route })) }]
+          : []),
       ],
       // Starlight's asides, heading links and the like also apply to the chapters in lessons/.
       markdown: { processedDirs: [LESSONS_DIR] },

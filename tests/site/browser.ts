@@ -310,10 +310,11 @@ async function checkAssets(
   seen: PageSeen[],
 ): Promise<Record<string, number>> {
   const pageUrls = new Set(pages.map((p) => url + p));
+  const origin = new URL(url).origin;
   const out: Record<string, number> = {};
   for (const link of new Set(seen.flatMap((p) => p.links))) {
     const target = link.split("#")[0];
-    if (!target.startsWith(url) || pageUrls.has(target) || target in out) continue;
+    if (!target.startsWith(`${origin}/`) || pageUrls.has(target) || target in out) continue;
     out[target] = (await context.request.get(target, { maxRedirects: 0 })).status();
   }
   return out;
