@@ -98,7 +98,7 @@ export interface BootOptions {
 
 /** A bootable system: a board with a kernel installed, and how to read its exit status. */
 interface BootTarget {
-  /** What is being booted, for the first line. */
+  /** What is being booted, for the first line ("kernel on the x86-64 PC"). */
   describe: string;
   /** The machine, ready to run. */
   machine: Machine<Cpu>;
@@ -120,7 +120,7 @@ function buildTarget(
     const components = mine ? { ...RISCV_REFERENCE_COMPONENTS, ...mine } : undefined;
     const system = bootRiscv({ ...common, harts: options.cpus, components });
     return {
-      describe: "the reference kernel on the RISC-V virt board",
+      describe: "kernel on the RISC-V virt board",
       machine: system.machine as unknown as Machine<Cpu>,
       status: (code) => code,
     };
@@ -128,7 +128,7 @@ function buildTarget(
   const components = mine ? { ...X86_REFERENCE_COMPONENTS, ...mine } : undefined;
   const system = bootX86({ ...common, cpus: options.cpus, components });
   return {
-    describe: "the reference kernel on the x86-64 PC",
+    describe: "kernel on the x86-64 PC",
     machine: system.machine as unknown as Machine<Cpu>,
     // The debug-exit port reports only odd statuses: the kernel's success value maps to 0.
     status: exitStatus,
@@ -157,7 +157,9 @@ export function boot(
   }
   const yours = Object.keys(mine ?? {});
   err(
-    `boot: booting ${target.describe}${yours.length ? ` with your ${yours.join(", ")}` : ""} ` +
+    `boot: booting the ${yours.length ? "" : "reference "}${target.describe}${
+      yours.length ? ` with your ${yours.join(", ")} and the reference for the rest` : ""
+    } ` +
       `(${formatSize(options.memory)}, ${options.cpus} CPU(s), seed ${options.seed})\n`,
   );
   const machine = target.machine;
