@@ -144,18 +144,22 @@ export const X86_4LEVEL: PteFormat = {
   leaf: leafEntry,
   tableAddress,
   pageAddress,
-  leafFlags: (pte) => ({
-    write: (pte & BigInt(PTE_W)) !== 0n,
-    execute: (pte & PTE_NX) === 0n,
-    user: (pte & BigInt(PTE_U)) !== 0n,
-    global: (pte & BigInt(PTE_G)) !== 0n,
-    device: (pte & BigInt(PTE_PCD)) !== 0n,
-  }),
+  leafFlags: (pte) => {
+    const b = Number(pte & 0xfffn);
+    return {
+      write: (b & PTE_W) !== 0,
+      execute: (pte & PTE_NX) === 0n,
+      user: (b & PTE_U) !== 0,
+      global: (b & PTE_G) !== 0,
+      device: (b & PTE_PCD) !== 0,
+    };
+  },
   // The MMU combines every level's permissions (§4.6): each table pointer may restrict.
-  pointerAllows: (pte) =>
-    ((pte & BigInt(PTE_W)) !== 0n ? ALLOW_WRITE : 0) |
-    ((pte & BigInt(PTE_U)) !== 0n ? ALLOW_USER : 0) |
-    ((pte & PTE_NX) === 0n ? ALLOW_EXECUTE : 0),
+  pointerAllows: (pte) => {
+    const b = Number(pte & 0xfffn);
+    return ((b & PTE_W) !== 0 ? ALLOW_WRITE : 0) | ((b & PTE_U) !== 0 ? ALLOW_USER : 0) |
+      ((pte & PTE_NX) === 0n ? ALLOW_EXECUTE : 0);
+  },
 };
 
 /** Builds x86-64 4-level page tables over `deps` (see the module comment). */
