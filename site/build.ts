@@ -7,6 +7,10 @@
  * deno task site [--out DIR]
  * ```
  *
+ * Prefer an `--out` inside the repository (site/dist, .cache/...): the pages are rendered by
+ * chunks written there, which import the site's npm packages through the repository's
+ * package.json.
+ *
  * @module
  */
 

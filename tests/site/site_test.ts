@@ -58,7 +58,10 @@ async function run(args: string[], timeoutMs: number): Promise<void> {
 }
 
 async function siteTest(t: Deno.TestContext): Promise<void> {
-  const work = await Deno.makeTempDir({ prefix: "site-test-" });
+  // Inside the repository: the build's chunks import the site's npm packages from where they
+  // are written, and Deno resolves those through the repository's package.json.
+  await Deno.mkdir(`${ROOT}.cache`, { recursive: true });
+  const work = await Deno.makeTempDir({ dir: `${ROOT}.cache`, prefix: "site-test-" });
   const prebuilt = Deno.env.get("SITE_TEST_DIST");
   const dist = prebuilt ?? `${work}/dist`;
   try {
