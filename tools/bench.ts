@@ -27,6 +27,8 @@ import { measureQemuMips } from "./exec/bench.ts";
 import { RISCV_ALU_LOOP, riscvAluElf } from "./exec/riscv64_bench.ts";
 import { X86_ALU_LOOP, x86AluElf } from "./exec/x86_64_bench.ts";
 import { measureBuildSeconds } from "../site/bench.ts";
+import { lessonSeconds } from "../lessons/harness/bench.ts";
+import { LESSONS_ROOT, listLessons } from "../lessons/harness/catalog.ts";
 
 /** One figure: a dotted name, its unit, which direction is better, how to measure it. */
 export interface Figure {
@@ -50,6 +52,13 @@ export const FIGURES: Figure[] = [
   mips("x86_64.qemu_alu_mips", () => measureQemuMips(x86AluElf, X86_ALU_LOOP, "qemu-x86_64")),
   ...kernelFigures("riscv64", riscvKernel),
   ...kernelFigures("x86_64", x86Kernel),
+  // One lesson's graded suite on both architectures, against the reference.
+  ...listLessons(LESSONS_ROOT).map((l): Figure => ({
+    name: `lessons.${l.dir.slice(0, 2)}.seconds`,
+    unit: "s",
+    higherIsBetter: false,
+    measure: () => lessonSeconds(l.number),
+  })),
   { name: "site.build_seconds", unit: "s", higherIsBetter: false, measure: measureBuildSeconds },
 ];
 

@@ -30,3 +30,20 @@ Deno.test("bench: the loop QEMU is timed on runs to completion on our exec layer
   // The MIPS figure assumes RISCV_ALU_LOOP (11) instructions an iteration.
   assert.equal(b.instret - a.instret, RISCV_ALU_LOOP * 1000);
 });
+
+Deno.test("bench: every lesson with a lesson.ts has its lessons.NN.seconds figure", () => {
+  const names = FIGURES.map((f) => f.name).filter((n) => n.startsWith("lessons."));
+  const folders = [...Deno.readDirSync(new URL("../lessons", import.meta.url))]
+    .filter((e) => e.isDirectory && /^\d\d-/.test(e.name))
+    .filter((e) => {
+      try {
+        return Deno.statSync(new URL(`../lessons/${e.name}/lesson.ts`, import.meta.url)).isFile;
+      } catch {
+        return false;
+      }
+    })
+    .map((e) => `lessons.${e.name.slice(0, 2)}.seconds`)
+    .sort();
+  assert.ok(folders.length >= 2);
+  assert.deepEqual(names.sort(), folders);
+});
