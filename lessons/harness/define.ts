@@ -77,6 +77,12 @@ export interface ComponentSlot<F> {
    * A component that exists only in the lesson (a boot-information reader) has none.
    */
   kernelKey?: keyof KernelComponents;
+  /**
+   * When the {@link kernelKey} field is a record of factories rather than one factory
+   * (`pageTables`, one factory per page-table format), the entry this component fills:
+   * `"sv48"` or `"x86_64"`.
+   */
+  kernelEntry?: string;
   /** The student's factory: where it is. */
   exercise: ExerciseRef<F>;
   /** The reference factory, from kernel/ or arch/. */
@@ -140,6 +146,27 @@ export interface LessonSpec<C> {
 export interface Lesson<C = Record<string, unknown>> extends LessonSpec<C> {
   /** The total points on each architecture (a case on one architecture counts there only). */
   readonly maxPoints: Readonly<Record<ArchName, number>>;
+}
+
+/**
+ * The kernel components `impls` (factories by component name) stand for: each component with
+ * a {@link ComponentSlot.kernelKey} fills that field, or with a
+ * {@link ComponentSlot.kernelEntry} that entry of the field's record.
+ */
+export function kernelComponentsOf(
+  components: Record<string, ComponentSlot<unknown>>,
+  impls: Record<string, unknown>,
+): Partial<KernelComponents> {
+  const out: Record<string, unknown> = {};
+  for (const [name, slot] of Object.entries(components)) {
+    if (!slot.kernelKey || !(name in impls)) continue;
+    if (slot.kernelEntry === undefined) out[slot.kernelKey] = impls[name];
+    else {
+      const record = (out[slot.kernelKey] ?? {}) as Record<string, unknown>;
+      out[slot.kernelKey] = { ...record, [slot.kernelEntry]: impls[name] };
+    }
+  }
+  return out as Partial<KernelComponents>;
 }
 
 /** The architectures a case runs on. */

@@ -15,7 +15,7 @@ import { exerciseHash, lessonStatus, saveGrade } from "./cache.ts";
 import { type LessonEntry, listLessons } from "./catalog.ts";
 import type { Lesson } from "./define.ts";
 import { loadImplementations } from "./load.ts";
-import { ARCHES } from "./define.ts";
+import { ARCHES, kernelComponentsOf } from "./define.ts";
 import { type LessonReport, totals } from "./report.ts";
 import { runLesson } from "./run.ts";
 import { gradeInSandbox } from "./sandbox.ts";
@@ -82,7 +82,9 @@ export async function mineComponents(
     const slots = Object.entries(lesson.components as Record<string, Lesson["components"][string]>)
       .filter(([, s]) => s.kernelKey);
     if (slots.length === 0) continue;
-    const names = slots.map(([, s]) => s.kernelKey).join(", ");
+    const names = slots
+      .map(([, s]) => s.kernelEntry === undefined ? s.kernelKey : `${s.kernelKey}.${s.kernelEntry}`)
+      .join(", ");
     const nn = entry.dir.slice(0, 2);
     let status = await lessonStatus(cacheDir, entry);
     if (status.state === "stale") {
@@ -110,9 +112,7 @@ export async function mineComponents(
       lines.push(`lesson ${nn} (${names}): the reference (${loaded.failure.message})`);
       continue;
     }
-    for (const [name, slot] of slots) {
-      (components as Record<string, unknown>)[slot.kernelKey!] = loaded.impls[name];
-    }
+    Object.assign(components, kernelComponentsOf(Object.fromEntries(slots), loaded.impls));
     lines.push(`lesson ${nn} (${names}): yours (passed)`);
   }
   return { components, lines };

@@ -14,7 +14,6 @@
  */
 
 import { Prng } from "../../emulator/core/prng.ts";
-import type { KernelComponents } from "../../kernel/components.ts";
 import { buildBoard, type CaseBoard } from "./boards.ts";
 import { budgetedPhysMem, budgetedUartRegisters, OpCounter } from "./budget.ts";
 import { type CaseContext, checks } from "./context.ts";
@@ -23,6 +22,7 @@ import {
   type Case,
   caseArches,
   DEFAULT_CASE_BUDGET,
+  kernelComponentsOf,
   type Lesson,
   type Which,
 } from "./define.ts";
@@ -141,14 +141,12 @@ export function runUnit(
 /** The implementations, instrumented for the case, and the kernel's view of them. */
 function implementations(lesson: Lesson<unknown>, impls: Record<string, unknown>) {
   const impl: Record<string, unknown> = {};
-  const components: Partial<KernelComponents> = {};
   const slots = lesson.components as Record<string, Lesson["components"][string]>;
-  for (const [name, slot] of Object.entries(slots)) {
+  for (const name of Object.keys(slots)) {
     const fn = impls[name] as (...args: unknown[]) => unknown;
     impl[name] = instrumentFactory(fn, fn.name || name, name);
-    if (slot.kernelKey) (components as Record<string, unknown>)[slot.kernelKey] = fn;
   }
-  return { impl, components };
+  return { impl, components: kernelComponentsOf(slots, impls) };
 }
 
 function baseContext(
