@@ -70,7 +70,7 @@ import {
   STVEC_MODE_DIRECT,
   TIMEBASE_HZ,
 } from "../../emulator/riscv64/csr.ts";
-import { type Hart, PRIV_S, PRIV_U } from "../../emulator/riscv64/hart_api.ts";
+import { ABI_NAMES, type Hart, PRIV_S, PRIV_U } from "../../emulator/riscv64/hart_api.ts";
 import type { Access, Arch, Platform, TrapHandler } from "../../kernel/arch.ts";
 import type { KernelBootInfo } from "../../kernel/bootinfo.ts";
 import type { PageTablesFactory, TlbControl, UartRegisters } from "../../kernel/components.ts";
@@ -99,41 +99,6 @@ export const KERNEL_VIRT_BASE = 0xffff_ffff_8000_0000n;
 export const TRAP_ENTRY: bigint = KERNEL_VIRT_BASE + 0x1000n;
 /** Where an idle hart resumes (and traps from: sepc of an interrupt taken in the idle wait). */
 export const IDLE_ENTRY: bigint = KERNEL_VIRT_BASE + 0x2000n;
-
-/** The ABI names of x1..x31, for reports. */
-const REG_NAMES = [
-  "ra",
-  "sp",
-  "gp",
-  "tp",
-  "t0",
-  "t1",
-  "t2",
-  "s0",
-  "s1",
-  "a0",
-  "a1",
-  "a2",
-  "a3",
-  "a4",
-  "a5",
-  "a6",
-  "a7",
-  "s2",
-  "s3",
-  "s4",
-  "s5",
-  "s6",
-  "s7",
-  "s8",
-  "s9",
-  "s10",
-  "s11",
-  "t3",
-  "t4",
-  "t5",
-  "t6",
-];
 
 /** The all-ones "never" of stimecmp and SBI set_timer. */
 const NEVER = 0xffff_ffff_ffff_ffffn;
@@ -354,7 +319,8 @@ export class RiscvArch implements Arch {
 
   describeUserState(): string {
     const x = this.hart.x;
-    const regs = REG_NAMES.map((n, i) => `${n}=${hex(x[i + 1])}`);
+    // x1..x31: x0 is always zero.
+    const regs = ABI_NAMES.slice(1).map((n, i) => `${n}=${hex(x[i + 1])}`);
     return `pc=${hex(this.hart.csrr(CSR_SEPC))} ${regs.join(" ")}`;
   }
 

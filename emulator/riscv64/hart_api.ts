@@ -36,6 +36,42 @@ export const PRIV_U: Privilege = 0;
 /** Supervisor mode. */
 export const PRIV_S: Privilege = 1;
 
+/** The ABI names of x0..x31 (Volume I, ch. 25, "RISC-V Assembly Programmer's Handbook"). */
+export const ABI_NAMES: readonly string[] = [
+  "zero",
+  "ra",
+  "sp",
+  "gp",
+  "tp",
+  "t0",
+  "t1",
+  "t2",
+  "s0",
+  "s1",
+  "a0",
+  "a1",
+  "a2",
+  "a3",
+  "a4",
+  "a5",
+  "a6",
+  "a7",
+  "s2",
+  "s3",
+  "s4",
+  "s5",
+  "s6",
+  "s7",
+  "s8",
+  "s9",
+  "s10",
+  "s11",
+  "t3",
+  "t4",
+  "t5",
+  "t6",
+];
+
 /** The kind of access a translation is for. */
 export type Access = "read" | "write" | "execute";
 

@@ -20,6 +20,8 @@
  * @module
  */
 
+import { ABI_NAMES } from "../../riscv64/hart_api.ts";
+
 /** A value that an instruction cannot encode: the message says which and why. */
 export class EncodeError extends Error {
   /** Builds the error. */
@@ -31,41 +33,7 @@ export class EncodeError extends Error {
 
 // ---- registers ---------------------------------------------------------------------------
 
-/** The ABI names of x0..x31 (Volume I, ch. 25, "RISC-V Assembly Programmer's Handbook"). */
-export const ABI_NAMES: readonly string[] = [
-  "zero",
-  "ra",
-  "sp",
-  "gp",
-  "tp",
-  "t0",
-  "t1",
-  "t2",
-  "s0",
-  "s1",
-  "a0",
-  "a1",
-  "a2",
-  "a3",
-  "a4",
-  "a5",
-  "a6",
-  "a7",
-  "s2",
-  "s3",
-  "s4",
-  "s5",
-  "s6",
-  "s7",
-  "s8",
-  "s9",
-  "s10",
-  "s11",
-  "t3",
-  "t4",
-  "t5",
-  "t6",
-];
+export { ABI_NAMES };
 
 const REGISTER_NUMBERS = new Map<string, number>([
   ...ABI_NAMES.map((n, i): [string, number] => [n, i]),
