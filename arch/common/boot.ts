@@ -105,6 +105,41 @@ export function bootModules(arch: ArchName, programs: readonly BuiltinProgram[])
   return programs.map((p) => ({ name: moduleName(p), data: imageOf(arch, p) }));
 }
 
+/** Where a hosted kernel's image is, as both boards' options describe it. */
+export interface KernelRegion {
+  /** The size of the image region in bytes. */
+  size: number;
+  /** The entry address the firmware jumps to. */
+  entry: bigint;
+  /** The address the kernel is linked at, for the boot information. */
+  virtualBase: bigint;
+}
+
+/**
+ * The board options both boards take alike, from `options`: RAM, seed, trace, quanta, the
+ * kernel's region, the programs as boot modules, the command line and the console's other
+ * end. The port adds what is its own (the CPUs). Throws a RangeError for a program that does
+ * not assemble.
+ */
+export function boardOptions(
+  arch: ArchName,
+  options: BootOptions,
+  programs: readonly BuiltinProgram[],
+  kernel: KernelRegion,
+) {
+  return {
+    memory: options.memory,
+    seed: options.seed,
+    trace: options.trace,
+    quantumMinNs: options.quantumMinNs,
+    quantumMaxNs: options.quantumMaxNs,
+    kernel,
+    modules: bootModules(arch, programs),
+    cmdline: options.cmdline ?? "console=ttyS0",
+    transmit: options.transmit,
+  };
+}
+
 /** Registers the TypeScript programs among `programs` with `machine`, by name. */
 export function registerPrograms<C extends Cpu>(
   machine: Machine<C>,

@@ -22,8 +22,8 @@ import { createVirt, VIRT_KERNEL_BASE, type VirtBoard } from "../../emulator/ris
 import { type KernelComponents, REFERENCE_COMPONENTS } from "../../kernel/components.ts";
 import { type Kernel, kmain } from "../../kernel/kernel.ts";
 import {
+  boardOptions,
   type BootedSystem,
-  bootModules,
   type BootOptions,
   type BuiltinProgram,
   demoPrograms as demo,
@@ -67,16 +67,12 @@ export function demoPrograms(): BuiltinProgram[] {
 export function bootSystem(options: BootSystemOptions = {}): RiscvSystem {
   const programs = options.programs ?? demoPrograms();
   const board = createVirt({
-    memory: options.memory,
+    ...boardOptions("riscv64", options, programs, {
+      size: KERNEL_IMAGE_SIZE,
+      entry: BOOT_ENTRY,
+      virtualBase: KERNEL_VIRT_BASE,
+    }),
     harts: options.harts,
-    seed: options.seed,
-    trace: options.trace,
-    quantumMinNs: options.quantumMinNs,
-    quantumMaxNs: options.quantumMaxNs,
-    kernel: { size: KERNEL_IMAGE_SIZE, entry: BOOT_ENTRY, virtualBase: KERNEL_VIRT_BASE },
-    modules: bootModules("riscv64", programs),
-    cmdline: options.cmdline ?? "console=ttyS0",
-    transmit: options.transmit,
   });
   const machine = board.machine;
   registerPrograms(machine, programs);

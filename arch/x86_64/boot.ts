@@ -30,8 +30,8 @@ import { RDI } from "../../emulator/x86_64/regs.ts";
 import { type KernelComponents, REFERENCE_COMPONENTS } from "../../kernel/components.ts";
 import { type Kernel, kmain } from "../../kernel/kernel.ts";
 import {
+  boardOptions,
   type BootedSystem,
-  bootModules,
   type BootOptions,
   type BuiltinProgram,
   demoPrograms as demo,
@@ -87,16 +87,12 @@ export function demoPrograms(): BuiltinProgram[] {
 export function bootSystem(options: BootSystemOptions = {}): X86System {
   const programs = options.programs ?? demoPrograms();
   const board = createPc({
-    memory: options.memory,
+    ...boardOptions("x86_64", options, programs, {
+      size: KERNEL_IMAGE_SIZE,
+      entry: BOOT_ENTRY,
+      virtualBase: KERNEL_VIRT_BASE,
+    }),
     cpus: options.cpus,
-    seed: options.seed,
-    trace: options.trace,
-    quantumMinNs: options.quantumMinNs,
-    quantumMaxNs: options.quantumMaxNs,
-    kernel: { size: KERNEL_IMAGE_SIZE, entry: BOOT_ENTRY, virtualBase: KERNEL_VIRT_BASE },
-    modules: bootModules("x86_64", programs),
-    cmdline: options.cmdline ?? "console=ttyS0",
-    transmit: options.transmit,
     cpu: (m, index, io) => new X86Processor(m, { index, io }),
   });
   const machine = board.machine;
