@@ -224,7 +224,10 @@ export interface AllocatorStats {
 export interface FixedBlockAllocator {
   /** The block size in bytes. */
   readonly blockSize: number;
-  /** A block's physical address, or undefined when the PMM is exhausted. */
+  /**
+   * A block's physical address (8-byte aligned: blocks hold u64 fields), or undefined when
+   * the PMM is exhausted.
+   */
   allocate(): number | undefined;
   /** Returns a block. Freeing an address it did not hand out throws a RangeError. */
   free(pa: number): void;
@@ -232,7 +235,10 @@ export interface FixedBlockAllocator {
   stats(): AllocatorStats;
 }
 
-/** Builds a fixed-block allocator for blocks of `blockSize` bytes. */
+/**
+ * Builds a fixed-block allocator for blocks of `blockSize` bytes (a multiple of 8, at most a
+ * page; the reference throws a RangeError for any other size).
+ */
 export type FixedBlockFactory = (
   mem: PhysMem,
   pmm: PhysicalMemoryManager,
@@ -245,7 +251,10 @@ export interface SlabCache {
   readonly name: string;
   /** The object size in bytes. */
   readonly objectSize: number;
-  /** An object's physical address (zeroed), or undefined when the PMM is exhausted. */
+  /**
+   * An object's physical address (zeroed, 8-byte aligned), or undefined when the PMM is
+   * exhausted.
+   */
   allocate(): number | undefined;
   /** Returns an object. Freeing an address it did not hand out throws a RangeError. */
   free(pa: number): void;
