@@ -260,9 +260,19 @@ export function createPageTables(format: PteFormat, deps: PageTablesDeps): PageT
     createRoot(kernelFrom?: number): number {
       const root = newTable(names.root);
       for (let i = KERNEL_ENTRY; i < ENTRIES_PER_TABLE; i++) {
-        if (kernelFrom === undefined) {
+        if (kernelFrom !== undefined) {
+          write(root, i, read(kernelFrom, i));
+          continue;
+        }
+        try {
           write(root, i, format.pointer(newTable(names.kernelTable), false));
-        } else write(root, i, read(kernelFrom, i));
+        } catch (e) {
+          // Out of frames halfway: give back the tables made so far and the root, so a
+          // refused root costs nothing.
+          for (let j = KERNEL_ENTRY; j < i; j++) pmm.free(format.tableAddress(read(root, j)));
+          pmm.free(root);
+          throw e;
+        }
       }
       return root;
     },

@@ -266,7 +266,14 @@ function namesAddress(t: T, e: unknown, va: bigint | number, call: string): void
 /** Checks that `ledger` has exactly `n` frames out. */
 function framesOut(t: T, ledger: FrameLedger, n: number, when: string): void {
   t.equal(ledger.outstanding(), n, `frames held from the PMM ${when}`, {
-    hardware: [`the PMM's log, last 6: ${JSON.stringify(ledger.log.slice(-6))}`],
+    hardware: [
+      "the PMM's last calls:",
+      ...ledger.log.slice(-6).map((e) =>
+        e.op === "allocate"
+          ? `  allocate(${e.frames}) = ${e.pa === undefined ? "undefined (refused)" : hex(e.pa)}`
+          : `  free(${hex(e.pa!)}, ${e.frames})`
+      ),
+    ],
   });
 }
 
@@ -693,6 +700,10 @@ function caseOutOfMemory(t: T): void {
   r.ledger.limit = held;
   isOom(t.throws(() => r.pt.createRoot(kernel), "createRoot with no frame left"), "createRoot");
   framesOut(t, r.ledger, held, "after a createRoot that ran out");
+  // A kernel root needs 257 frames: with fewer, what it took comes back.
+  r.ledger.limit = held + t.rng.range(1, 256);
+  isOom(t.throws(() => r.pt.createRoot(), "a kernel createRoot with too few frames"), "createRoot");
+  framesOut(t, r.ledger, held, "after a kernel createRoot that ran out halfway");
   // One frame, where three new tables are needed (a new root entry).
   r.ledger.limit = held + 1;
   const far = 0x7f00_0000_0000n;
