@@ -24,6 +24,7 @@ import type { PhysicalMemoryManager, PmmFactory } from "../../kernel/components.
 import { createStackPmm } from "../../kernel/mm/pmm.ts";
 import type { CaseContext } from "../harness/context.ts";
 import { defineLesson, exercise } from "../harness/define.ts";
+import { checkCleanRun } from "../harness/system.ts";
 import { CaseFailure } from "../harness/failure.ts";
 import type { createPmm } from "./exercise/pmm.ts";
 
@@ -764,26 +765,7 @@ export default defineLesson<{ pmm: PmmFactory }>({
       run(t) {
         // The kernel takes frames for its page tables, stacks and heap, reclaims the
         // bootloader's memory, and checks every answer of the PMM (kernel/guard.ts).
-        const run = t.boot();
-        const tail = run.out.split("\n").slice(-12);
-        if (run.panic) {
-          t.fail(`the kernel panicked: ${run.panic}`, {
-            hardware: ["the last lines on the console:", ...tail],
-          });
-        }
-        t.check(
-          /pmm: [\d.]+ MiB free of [\d.]+ MiB in \d+ run\(s\)/.test(run.out),
-          "no pmm: line in the boot log",
-          {
-            hardware: ["the last lines on the console:", ...tail],
-          },
-        );
-        t.check(run.succeeded, "the kernel did not run to its normal power-off", {
-          saw: `the machine stopped: ${
-            "message" in run.reason ? run.reason.message : run.reason.kind
-          }`,
-          hardware: ["the last lines on the console:", ...tail, ...run.messages],
-        });
+        checkCleanRun(t, t.boot(), [/pmm: [\d.]+ MiB free of [\d.]+ MiB in \d+ run\(s\)/]);
       },
     },
   ],

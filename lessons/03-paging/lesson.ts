@@ -28,6 +28,7 @@ import {
 } from "../../kernel/components.ts";
 import type { CaseContext } from "../harness/context.ts";
 import { defineLesson, exercise } from "../harness/define.ts";
+import { checkCleanRun } from "../harness/system.ts";
 import { type FrameLedger, frameLedger } from "../harness/frames.ts";
 import { type Access, type MmuProbe, mmuProbe, type WalkView } from "../harness/mmu.ts";
 import type { createSv48PageTables as studentSv48 } from "./exercise/sv48.ts";
@@ -1044,6 +1045,19 @@ export default defineLesson<Components>({
       anchor: "how-the-grader-checks",
       arch: "both",
       run: caseRandom,
+    },
+    {
+      name: "the kernel boots, runs its programs and powers off with your page tables",
+      points: 3,
+      anchor: "the-interface",
+      arch: "both",
+      system: true,
+      run(t) {
+        // The kernel maps its image, the direct map of RAM and the devices with your tables,
+        // switches the CPU to them, and builds each program's address space from its root:
+        // a wrong entry is a page fault the kernel reports, or a program that never runs.
+        checkCleanRun(t, t.boot(), [/vmm: paging on \(/]);
+      },
     },
     {
       name: "x86-64 entries: tables allow what leaves allow; XD, G and PCD where asked",

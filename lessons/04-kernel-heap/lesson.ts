@@ -25,6 +25,7 @@ import { createFixedBlockAllocator } from "../../kernel/mm/fixed_block.ts";
 import { createSlabAllocator } from "../../kernel/mm/slab.ts";
 import type { CaseContext } from "../harness/context.ts";
 import { defineLesson, exercise } from "../harness/define.ts";
+import { checkCleanRun } from "../harness/system.ts";
 import { type FrameLedger, frameLedger } from "../harness/frames.ts";
 import { instrumentObject } from "../harness/instrument.ts";
 import type { createFixedBlockAllocator as createFixedBlockExercise } from "./exercise/fixed_block.ts";
@@ -835,19 +836,7 @@ export default defineLesson<Components>({
         // The kernel takes its thread and process objects from your slab caches and its
         // address-space objects from your fixed-block allocator, and checks every answer
         // (kernel/guard.ts).
-        const run = t.boot();
-        const tail = run.out.split("\n").slice(-12);
-        if (run.panic) {
-          t.fail(`the kernel panicked: ${run.panic}`, {
-            hardware: ["the last lines on the console:", ...tail],
-          });
-        }
-        t.check(run.succeeded, "the kernel did not run to its normal power-off", {
-          saw: `the machine stopped: ${
-            "message" in run.reason ? run.reason.message : run.reason.kind
-          }`,
-          hardware: ["the last lines on the console:", ...tail, ...run.messages],
-        });
+        checkCleanRun(t, t.boot());
       },
     },
   ],

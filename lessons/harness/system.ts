@@ -25,6 +25,7 @@ import {
 import type { KernelComponents } from "../../kernel/components.ts";
 import type { Kernel } from "../../kernel/kernel.ts";
 import type { ArchName } from "./define.ts";
+import type { FailureDetails } from "./failure.ts";
 
 /** The architectures whose port can boot the whole kernel now. */
 export const SYSTEM_ARCHES: readonly ArchName[] = ["x86_64", "riscv64"];
@@ -104,4 +105,32 @@ export function bootWith(
     messages: [...sys.machine.messages],
     kernel: sys.kernel(),
   };
+}
+
+/** The checks {@link checkCleanRun} needs of a case's context. */
+export interface RunChecks {
+  /** Fails the case. */
+  fail(message: string, details?: FailureDetails): never;
+  /** Fails the case unless `condition` holds. */
+  check(condition: boolean, message: string, details?: FailureDetails): void;
+}
+
+/**
+ * What every lesson's system case asks of a boot: the kernel did not panic, each pattern of
+ * `expect` matches the console output, and the kernel powered the machine off as it does
+ * when every program exited. A failure shows the console's last lines and the machine's
+ * own reports.
+ */
+export function checkCleanRun(t: RunChecks, run: SystemRun, expect: readonly RegExp[] = []): void {
+  const tail = ["the last lines on the console:", ...run.out.split("\n").slice(-12)];
+  if (run.panic) t.fail(`the kernel panicked: ${run.panic}`, { hardware: tail });
+  for (const re of expect) {
+    t.check(re.test(run.out), `the console output has no line matching ${re.source}`, {
+      hardware: [...tail, ...run.messages],
+    });
+  }
+  t.check(run.succeeded, "the kernel did not run to its normal power-off", {
+    saw: `the machine stopped: ${"message" in run.reason ? run.reason.message : run.reason.kind}`,
+    hardware: [...tail, ...run.messages],
+  });
 }
