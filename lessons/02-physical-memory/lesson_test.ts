@@ -8,32 +8,15 @@ import assert from "node:assert/strict";
 import { MEMMAP_USABLE, type MemoryRegion } from "../../emulator/core/bootinfo.ts";
 import type { PhysicalMemoryManager, PmmFactory } from "../../kernel/components.ts";
 import { createStackPmm } from "../../kernel/mm/pmm.ts";
+import { assertFailsOn, failingCases, type Failures } from "../harness/grader_testing.ts";
 import { runLesson } from "../harness/run.ts";
 import lesson from "./lesson.ts";
 
 const F = 4096;
 
 /** The cases `pmm` fails, with the architectures each fails on. */
-function failures(pmm: PmmFactory, only?: string): Map<string, string[]> {
-  const results = runLesson(lesson, { pmm }, {
-    which: "exercise",
-    seed: 1,
-    arches: ["x86_64", "riscv64"],
-    ...(only ? { only } : {}),
-  });
-  const failed = new Map<string, string[]>();
-  for (const r of results.filter((r) => !r.passed)) {
-    failed.set(r.name, [...(failed.get(r.name) ?? []), r.arch]);
-  }
-  return failed;
-}
-
-function assertFails(failed: Map<string, string[]>, name: string): void {
-  assert.deepEqual(
-    failed.get(name),
-    ["x86_64", "riscv64"],
-    `"${name}" must fail on both boards; failed: ${[...failed.keys()].join("; ")}`,
-  );
+function failures(pmm: PmmFactory, only?: string): Failures {
+  return failingCases(lesson, { pmm }, only);
 }
 
 /**
@@ -98,7 +81,7 @@ function listPmm(bugs: {
 
 Deno.test("lesson 02 grader: a PMM whose books are not in RAM fails only the case about it", () => {
   const failed = failures(listPmm());
-  assertFails(failed, "keeps its free runs in RAM, in frames it never hands out");
+  assertFailsOn(failed, "keeps its free runs in RAM, in frames it never hands out");
   assert.equal(failed.size, 1, [...failed.keys()].join("; "));
 });
 
@@ -106,7 +89,7 @@ Deno.test("lesson 02 grader: handing out memory the map does not call usable fai
   const everything: PmmFactory = (mem, map) =>
     createStackPmm(mem, map.map((r) => ({ ...r, type: MEMMAP_USABLE })));
   const failed = failures(everything, "usable 4 KiB frame");
-  assertFails(failed, "allocate hands out a usable 4 KiB frame that the CPU can write");
+  assertFailsOn(failed, "allocate hands out a usable 4 KiB frame that the CPU can write");
 });
 
 Deno.test("lesson 02 grader: not rounding a region inwards, or merging regions, fails", () => {
@@ -121,7 +104,7 @@ Deno.test("lesson 02 grader: not rounding a region inwards, or merging regions, 
         }
       ),
     );
-  assertFails(
+  assertFailsOn(
     failures(outwards, "rounded inwards"),
     "usable regions that do not start or end on a frame are rounded inwards",
   );
@@ -131,7 +114,7 @@ Deno.test("lesson 02 grader: not rounding a region inwards, or merging regions, 
     const end = Math.max(...usable.map((r) => r.base + r.length));
     return createStackPmm(mem, [{ base, length: end - base, type: MEMMAP_USABLE }]);
   };
-  assertFails(failures(merged, "straddles"), "a run never straddles a hole in the memory map");
+  assertFailsOn(failures(merged, "straddles"), "a run never straddles a hole in the memory map");
 });
 
 Deno.test("lesson 02 grader: a PMM that hands out its own books fails", () => {
@@ -140,11 +123,11 @@ Deno.test("lesson 02 grader: a PMM that hands out its own books fails", () => {
     pmm.free(pmm.stackBase, pmm.stackFrames); // its stack becomes "free"
     return pmm;
   };
-  assertFails(
+  assertFailsOn(
     failures(careless, "never overlap"),
     "frames never overlap each other, the PMM's own data, or reserved memory",
   );
-  assertFails(
+  assertFailsOn(
     failures(careless, "keeps its free runs"),
     "keeps its free runs in RAM, in frames it never hands out",
   );
@@ -159,23 +142,23 @@ Deno.test("lesson 02 grader: runs, frees, coalescing and statistics each have a 
       stats: () => pmm.stats(),
     };
   };
-  assertFails(
+  assertFailsOn(
     failures(single, "contiguous"),
     "runs of several frames are contiguous, inside one region, and apart",
   );
-  assertFails(
+  assertFailsOn(
     failures(listPmm({ freeIsNoop: true }), "come back"),
     "freed frames come back: free everything, then allocate it all again",
   );
-  assertFails(
+  assertFailsOn(
     failures(listPmm({ noCoalesce: true }), "frame by frame"),
     "a run freed frame by frame comes back whole",
   );
-  assertFails(
+  assertFailsOn(
     failures(listPmm({ staleStats: true }), "statistics"),
     "statistics add up through allocations and frees",
   );
-  assertFails(
+  assertFailsOn(
     failures(listPmm({ fixedTotal: true }), "reclaimable"),
     "bootloader-reclaimable memory is handed out only once it is freed to the PMM",
   );

@@ -13,7 +13,7 @@ import { tableEntry, X86_4LEVEL } from "../../arch/x86_64/paging.ts";
 import { PTE_A } from "../../emulator/riscv64/csr.ts";
 import type { PageTables, PageTablesDeps, PageTablesFactory } from "../../kernel/components.ts";
 import { createPageTables, type PteFormat } from "../../kernel/mm/page_tables.ts";
-import type { ArchName } from "../harness/define.ts";
+import { assertFailsOn, failingCases, type Failures } from "../harness/grader_testing.ts";
 import { runLesson } from "../harness/run.ts";
 import lesson from "./lesson.ts";
 
@@ -23,34 +23,10 @@ type Bug = (deps: PageTablesDeps, format: PteFormat) => PageTables;
 const reference: Bug = (deps, format) => createPageTables(format, deps);
 
 /** The cases `bug` fails, with the architectures each fails on. */
-function failures(bug: Bug, only?: string): Map<string, ArchName[]> {
+function failures(bug: Bug, only?: string): Failures {
   const x86_64: PageTablesFactory = (deps) => bug(deps, X86_4LEVEL);
   const sv48: PageTablesFactory = (deps) => bug(deps, SV48);
-  const results = runLesson(lesson, { x86_64, sv48 }, {
-    which: "exercise",
-    seed: 1,
-    arches: ["x86_64", "riscv64"],
-    ...(only ? { only } : {}),
-  });
-  const failed = new Map<string, ArchName[]>();
-  for (const r of results.filter((r) => !r.passed)) {
-    failed.set(r.name, [...(failed.get(r.name) ?? []), r.arch]);
-  }
-  return failed;
-}
-
-function assertFails(
-  failed: Map<string, ArchName[]>,
-  name: string,
-  arches: ArchName[] = ["x86_64", "riscv64"],
-): void {
-  assert.deepEqual(
-    failed.get(name),
-    arches,
-    `"${name}" must fail on ${arches.join(" and ")}; failed: ${
-      [...failed.entries()].map(([n, a]) => `${n} [${a}]`).join("; ")
-    }`,
-  );
+  return failingCases(lesson, { x86_64, sv48 }, only);
 }
 
 const UNMAP = "unmap takes effect at once: no stale TLB entry lets the CPU through";
@@ -61,8 +37,8 @@ Deno.test("lesson 03 grader: tables that never flush the TLB fail unmap and prot
   const noFlush: Bug = (deps, format) =>
     reference({ ...deps, tlb: { flushPage() {}, flushAsid() {}, flushAll() {} } }, format);
   const failed = failures(noFlush, "takes effect at once");
-  assertFails(failed, UNMAP);
-  assertFails(failed, PROTECT);
+  assertFailsOn(failed, UNMAP);
+  assertFailsOn(failed, PROTECT);
   const runs = runLesson(lesson, {
     x86_64: (deps: PageTablesDeps) => noFlush(deps, X86_4LEVEL),
     sv48: (deps: PageTablesDeps) => noFlush(deps, SV48),
@@ -79,14 +55,14 @@ Deno.test("lesson 03 grader: flushing a global kernel page in one address space 
       ...deps,
       tlb: { ...deps.tlb, flushPage: (va, asid) => deps.tlb.flushPage(va, asid === 0 ? 5 : asid) },
     }, format);
-  assertFails(failures(oneSpace, "unmap takes effect"), UNMAP);
+  assertFailsOn(failures(oneSpace, "unmap takes effect"), UNMAP);
 });
 
 Deno.test("lesson 03 grader: tables that are not zeroed fail, with the junk shown", () => {
   const unzeroed: Bug = (deps, format) =>
     reference({ ...deps, mem: { ...deps.mem, zero() {} } }, format);
   const failed = failures(unzeroed, "createRoot");
-  assertFails(failed, "createRoot gives a zeroed root whose higher half every user root shares");
+  assertFailsOn(failed, "createRoot gives a zeroed root whose higher half every user root shares");
 });
 
 Deno.test("lesson 03 grader: entries that restrict or break what the leaf allows fail map", () => {
@@ -97,7 +73,7 @@ Deno.test("lesson 03 grader: entries that restrict or break what the leaf allows
       format === X86_4LEVEL ? { ...format, pointer: (t) => tableEntry(t, false) } : format,
     );
   let failed = failures(noUserPointer, "map makes");
-  assertFails(failed, MAP, ["x86_64"]);
+  assertFailsOn(failed, MAP, ["x86_64"]);
   // Sv48: a leaf without A, which a Svade hart refuses.
   const noAccessed: Bug = (deps, format) =>
     reference(
@@ -107,8 +83,8 @@ Deno.test("lesson 03 grader: entries that restrict or break what the leaf allows
         : format,
     );
   failed = failures(noAccessed, "map makes");
-  assertFails(failed, MAP, ["riscv64"]);
-  assertFails(
+  assertFailsOn(failed, MAP, ["riscv64"]);
+  assertFailsOn(
     failures(noAccessed, "Sv48 entries"),
     "Sv48 entries: pointers are V alone; leaves carry A, and D when writable",
     ["riscv64"],
@@ -126,7 +102,7 @@ Deno.test("lesson 03 grader: a translate that disagrees with the MMU fails", () 
       },
     };
   };
-  assertFails(
+  assertFailsOn(
     failures(offByOne, "translate agrees"),
     "translate agrees with the CPU's walk: address, page size, permissions",
   );
@@ -145,7 +121,7 @@ Deno.test("lesson 03 grader: running out with a plain Error, or a leaking destro
         },
       },
     }, format);
-  assertFails(
+  assertFailsOn(
     failures(plainError, "running out"),
     "running out of frames throws OutOfMemory and leaves whole tables, no frame lost",
   );
@@ -153,7 +129,7 @@ Deno.test("lesson 03 grader: running out with a plain Error, or a leaking destro
     const pt = reference(deps, format);
     return { ...pt, destroyRoot: (root) => deps.pmm.free(root) };
   };
-  assertFails(
+  assertFailsOn(
     failures(leaky, "destroyRoot"),
     "destroyRoot frees the user half's tables and the root, and nothing of the kernel's",
   );
@@ -171,11 +147,11 @@ Deno.test("lesson 03 grader: a map that silently replaces a mapping fails the re
     };
   };
   const failed = failures(overwrite, "refused");
-  assertFails(
+  assertFailsOn(
     failed,
     "misaligned, non-canonical and already-mapped addresses are refused, naming them",
   );
-  assertFails(
+  assertFailsOn(
     failures(overwrite, "seeded random"),
     "seeded random map, unmap and protect over 4096 pages agree with the CPU",
   );

@@ -14,6 +14,7 @@ import {
 } from "../../kernel/components.ts";
 import { createFixedBlockAllocator } from "../../kernel/mm/fixed_block.ts";
 import { createSlabAllocator, SLAB_MAX_OBJECT } from "../../kernel/mm/slab.ts";
+import { assertFailsOn, failingCases, type Failures } from "../harness/grader_testing.ts";
 import { runLesson } from "../harness/run.ts";
 import lesson from "./lesson.ts";
 
@@ -21,24 +22,11 @@ import lesson from "./lesson.ts";
 function failures(
   impls: { fixedBlock?: FixedBlockFactory; slab?: SlabFactory },
   only: string,
-): Map<string, string[]> {
-  const results = runLesson(lesson, {
+): Failures {
+  return failingCases(lesson, {
     fixedBlock: impls.fixedBlock ?? createFixedBlockAllocator,
     slab: impls.slab ?? createSlabAllocator,
-  }, { which: "exercise", seed: 1, arches: ["x86_64", "riscv64"], only });
-  const failed = new Map<string, string[]>();
-  for (const r of results.filter((r) => !r.passed)) {
-    failed.set(r.name, [...(failed.get(r.name) ?? []), r.arch]);
-  }
-  return failed;
-}
-
-function assertFails(failed: Map<string, string[]>, name: string): void {
-  assert.deepEqual(
-    failed.get(name),
-    ["x86_64", "riscv64"],
-    `"${name}" must fail on both boards; failed: ${[...failed.keys()].join("; ")}`,
-  );
+  }, only);
 }
 
 /** A PMM whose free does nothing: whatever goes back is lost. */
@@ -54,7 +42,7 @@ Deno.test("lesson 04 grader: blocks that overlap fail the overlap case", () => {
     ...createFixedBlockAllocator(mem, pmm, Math.max(8, size - 8)),
     blockSize: size,
   });
-  assertFails(
+  assertFailsOn(
     failures({ fixedBlock: short }, "never overlap"),
     "blocks of sizes that do and do not divide a page never overlap",
   );
@@ -77,18 +65,18 @@ Deno.test("lesson 04 grader: bookkeeping written into a live block is seen", () 
     };
   };
   const failed = failures({ fixedBlock: scribbler }, "never overlap");
-  assertFails(failed, "blocks of sizes that do and do not divide a page never overlap");
+  assertFailsOn(failed, "blocks of sizes that do and do not divide a page never overlap");
 });
 
 Deno.test("lesson 04 grader: frames that never go back to the PMM fail the leak cases", () => {
   const keeps: FixedBlockFactory = (mem, pmm, size) =>
     createFixedBlockAllocator(mem, leaky(pmm), size);
-  assertFails(
+  assertFailsOn(
     failures({ fixedBlock: keeps }, "nothing leaks"),
     "a frame whose blocks are all free goes back to the PMM: nothing leaks",
   );
   const keepsSlabs: SlabFactory = (mem, pmm) => createSlabAllocator(mem, leaky(pmm));
-  assertFails(
+  assertFailsOn(
     failures({ slab: keepsSlabs }, "empty slab"),
     "an empty slab goes back to the PMM: freeing everything leaves no frame held",
   );
@@ -109,7 +97,7 @@ Deno.test("lesson 04 grader: statistics that do not match the PMM's traffic fail
     }, size);
     return { ...fba, stats: () => ({ inUse: fba.stats().inUse, frames: taken }) };
   };
-  assertFails(
+  assertFailsOn(
     failures({ fixedBlock: everTaken }, "seeded random allocations and frees of blocks"),
     "seeded random allocations and frees of blocks agree with the grader's books",
   );
@@ -127,7 +115,7 @@ Deno.test("lesson 04 grader: accepting bad frees fails the refusal cases", () =>
       },
     };
   };
-  assertFails(
+  assertFailsOn(
     failures({ fixedBlock: lenient }, "freeing a block twice"),
     "freeing a block twice, or an address it never handed out, throws a RangeError",
   );
@@ -145,7 +133,7 @@ Deno.test("lesson 04 grader: throwing when the PMM is dry fails the running-out 
       free: (pa, n) => pmm.free(pa, n),
       stats: () => pmm.stats(),
     }, size);
-  assertFails(
+  assertFailsOn(
     failures({ fixedBlock: throwing }, "when the PMM runs dry, allocate"),
     "when the PMM runs dry, allocate returns undefined and corrupts nothing",
   );
@@ -173,7 +161,7 @@ Deno.test("lesson 04 grader: a slab cache that does not zero its objects fails",
       caches: () => slab.caches(),
     };
   };
-  assertFails(
+  assertFailsOn(
     failures({ slab: dirty }, "zeroed, aligned objects"),
     "a slab cache hands out zeroed, aligned objects inside a slab taken from the PMM",
   );
@@ -202,11 +190,11 @@ Deno.test("lesson 04 grader: caches that share slabs fail the separation and ref
       caches: () => views,
     };
   };
-  assertFails(
+  assertFailsOn(
     failures({ slab: shared }, "keep their objects apart"),
     "caches of several sizes, some larger than a quarter page, keep their objects apart",
   );
-  assertFails(
+  assertFailsOn(
     failures({ slab: shared }, "another cache's object"),
     "freeing a foreign address, another cache's object, or an object twice throws a RangeError",
   );
