@@ -16,11 +16,13 @@
  */
 
 import type {
+  AllocatorStats,
   FixedBlockAllocator,
   FixedBlockFactory,
+  SlabAllocator,
+  SlabCache,
   SlabFactory,
 } from "../../kernel/components.ts";
-import type { SlabCache } from "../../kernel/components.ts";
 import { createFixedBlockAllocator } from "../../kernel/mm/fixed_block.ts";
 import { createSlabAllocator } from "../../kernel/mm/slab.ts";
 import type { CaseContext } from "../harness/context.ts";
@@ -256,25 +258,38 @@ function books(t: T, frames = LEDGER_FRAMES): HeapBooks {
 
 // ---- the fixed-block allocator, graded ---------------------------------------------------------
 
-/** A fixed-block allocator under test with the grader's books. */
-class Blocks {
-  readonly owner: string;
-  readonly fba: FixedBlockAllocator;
+/** What the grader wraps: a fixed-block allocator, or one cache of a slab allocator. */
+type HeapAllocator = FixedBlockAllocator | SlabCache;
 
-  constructor(readonly b: HeapBooks, readonly size: number) {
-    this.owner = `a block of the ${size}-byte allocator`;
-    this.fba = b.t.impl.fixedBlock(b.t.mem, b.ledger.pmm, size);
-  }
+/**
+ * An allocator under test with the grader's books: what it hands out is checked and filled
+ * with a pattern, what it frees is checked first.
+ */
+class Graded<A extends HeapAllocator> {
+  constructor(
+    readonly b: HeapBooks,
+    /** The allocator under test. */
+    readonly impl: A,
+    /** The size of what it hands out. */
+    readonly size: number,
+    /** The allocator, in messages: "the 64-byte allocator", `cache "thread"`. */
+    readonly label: string,
+    /** One of its objects, in messages: "a block of the 64-byte allocator". */
+    readonly owner: string,
+    /** Its allocate call, in messages: `fixedBlock(64).allocate()`. */
+    readonly call: string,
+    /** Whether what it hands out must be zeroed (slab objects are). */
+    readonly zeroed: boolean,
+  ) {}
 
   /** allocate(): checks and fills what comes back; undefined only when the PMM said no. */
   allocate(): number | undefined {
     const mark = this.b.mark;
-    const pa = this.fba.allocate();
+    const pa = this.impl.allocate();
     if (pa === undefined) {
       this.b.t.check(
         this.b.refusedSince(mark),
-        `allocate() of the ${this.size}-byte allocator returned undefined, but the PMM never ` +
-          `refused it a frame`,
+        `allocate() of ${this.label} returned undefined, but the PMM never refused it a frame`,
         {
           expected: "undefined only when pmm.allocate() returned undefined",
           hardware: [this.b.traffic()],
@@ -282,20 +297,40 @@ class Blocks {
       );
       return undefined;
     }
-    return this.b.accept(pa, this.size, this.owner, `fixedBlock(${this.size}).allocate()`, false);
+    return this.b.accept(pa, this.size, this.owner, this.call, this.zeroed);
   }
 
-  /** Frees a live block, after checking it was not disturbed. */
+  /** Frees a live object, after checking it was not disturbed. */
   free(pa: number): void {
     this.b.release(pa);
-    this.fba.free(pa);
+    this.impl.free(pa);
   }
 
-  /** A live block, drawn with the case's generator. */
+  /** A live object, drawn with the case's generator. */
   pick(): number | undefined {
     const mine = [...this.b.live.values()].filter((h) => h.owner === this.owner);
     return mine.length ? mine[this.b.t.rng.range(0, mine.length - 1)].pa : undefined;
   }
+
+  /** The allocator's own statistics. */
+  stats(): AllocatorStats {
+    return this.impl.stats();
+  }
+}
+
+/** The fixed-block allocator under test, for blocks of `size` bytes, with the grader's books. */
+function blocks(b: HeapBooks, size: number): Graded<FixedBlockAllocator> {
+  const label = `the ${size}-byte allocator`;
+  const fba = b.t.impl.fixedBlock(b.t.mem, b.ledger.pmm, size);
+  return new Graded(
+    b,
+    fba,
+    size,
+    label,
+    `a block of ${label}`,
+    `fixedBlock(${size}).allocate()`,
+    false,
+  );
 }
 
 /**
@@ -331,69 +366,32 @@ function checkStats(
   });
 }
 
-/** The stats of a Blocks, for checkStats. */
-const blockStats = (x: Blocks) => ({ owner: x.owner, stats: () => x.fba.stats() });
-
 // ---- the slab allocator, graded ----------------------------------------------------------------
 
-/** A slab cache under test with the grader's books. */
-class Cache {
-  readonly owner: string;
-  readonly cache: SlabCache;
-
-  constructor(readonly b: HeapBooks, raw: SlabCache, readonly name: string, readonly size: number) {
-    this.owner = `an object of cache "${name}"`;
-    this.cache = instrumentObject(raw, `cache "${name}"`);
-  }
-
-  allocate(): number | undefined {
-    const mark = this.b.mark;
-    const pa = this.cache.allocate();
-    if (pa === undefined) {
-      this.b.t.check(
-        this.b.refusedSince(mark),
-        `allocate() of cache "${this.name}" returned undefined, but the PMM never refused it a ` +
-          `frame`,
-        {
-          expected: "undefined only when pmm.allocate() returned undefined",
-          hardware: [this.b.traffic()],
-        },
-      );
-      return undefined;
-    }
-    return this.b.accept(pa, this.size, this.owner, `cache "${this.name}".allocate()`, true);
-  }
-
-  free(pa: number): void {
-    this.b.release(pa);
-    this.cache.free(pa);
-  }
-
-  pick(): number | undefined {
-    const mine = [...this.b.live.values()].filter((h) => h.owner === this.owner);
-    return mine.length ? mine[this.b.t.rng.range(0, mine.length - 1)].pa : undefined;
-  }
+/** Cache `name` of `slab`, for objects of `size` bytes, with the grader's books. */
+function cacheOf(b: HeapBooks, slab: SlabAllocator, name: string, size: number): Graded<SlabCache> {
+  const label = `cache "${name}"`;
+  const cache = instrumentObject(slab.createCache(name, size), label);
+  return new Graded(b, cache, size, label, `an object of ${label}`, `${label}.allocate()`, true);
 }
 
 /** A slab allocator and caches of `sizes`, named after what a kernel keeps in them. */
-function caches(b: HeapBooks, sizes: readonly number[]): Cache[] {
+function caches(b: HeapBooks, sizes: readonly number[]): Graded<SlabCache>[] {
   const slab = b.t.impl.slab(b.t.mem, b.ledger.pmm);
   const names = ["thread", "process", "endpoint", "capability", "region", "timer", "irq"];
-  return sizes.map((size, i) => {
-    const name = `${names[i % names.length]}${i >= names.length ? i : ""}`;
-    const raw = slab.createCache(name, size);
-    return new Cache(b, raw, name, size);
-  });
+  return sizes.map((size, i) =>
+    cacheOf(b, slab, `${names[i % names.length]}${i >= names.length ? i : ""}`, size)
+  );
 }
 
 /** The stats of caches, for checkStats; also checks each cache's slab count. */
-function checkCacheStats(b: HeapBooks, all: readonly Cache[], when: string): void {
-  checkStats(b, all.map((c) => ({ owner: c.owner, stats: () => c.cache.stats() })), when);
+function checkCacheStats(b: HeapBooks, all: readonly Graded<SlabCache>[], when: string): void {
+  checkStats(b, all, when);
   for (const c of all) {
-    const s = c.cache.stats();
+    const s = c.impl.stats();
     b.t.check(
       isCount(s.slabs) && s.slabs <= s.frames && (s.slabs === 0) === (s.frames === 0),
-      `stats().slabs of cache "${c.name}" ${when} is ${JSON.stringify(s.slabs)} with ${s.frames} ` +
+      `stats().slabs of ${c.label} ${when} is ${JSON.stringify(s.slabs)} with ${s.frames} ` +
         `frame(s) held`,
       {
         expected:
@@ -428,6 +426,12 @@ interface Allocates {
   allocate(): number | undefined;
   free(pa: number): void;
   pick(): number | undefined;
+}
+
+/** Frees the live object at `pa` through whichever of `all` handed it out. */
+function freeLive(b: HeapBooks, all: readonly Allocates[], pa: number): void {
+  const owner = b.live.get(pa)!.owner;
+  all.find((a) => a.owner === owner)!.free(pa);
 }
 
 /** Allocates `n` objects from `a`, checking every object after each; returns them. */
@@ -516,10 +520,7 @@ function stress(b: HeapBooks, all: Allocates[], steps: number, stats: (when: str
     if (step % 10 === 0) stats(`after step ${step}`);
   }
   t.note(`${b.live.size} objects live at the end, in ${b.ledger.outstanding()} frame(s)`);
-  for (const pa of shuffle(t, [...b.live.keys()])) {
-    const owner = b.live.get(pa)!.owner;
-    all.find((a) => a.owner === owner)!.free(pa);
-  }
+  for (const pa of shuffle(t, [...b.live.keys()])) freeLive(b, all, pa);
   stats("after everything was freed");
   t.equal(b.ledger.outstanding(), 0, "frames still held after every object was freed", {
     hardware: [b.traffic()],
@@ -577,12 +578,12 @@ export default defineLesson<Components>({
       arch: "both",
       run(t) {
         const b = books(t);
-        const a = new Blocks(b, 64);
+        const a = blocks(b, 64);
         const pa = a.allocate();
         t.check(pa !== undefined, "allocate() returned undefined with the PMM full of frames");
-        t.equal(a.fba.blockSize, 64, "blockSize");
+        t.equal(a.impl.blockSize, 64, "blockSize");
         t.equal(b.ledger.outstanding(), 1, "frames taken from the PMM for one 64-byte block");
-        checkStats(b, [blockStats(a)], "after one allocation");
+        checkStats(b, [a], "after one allocation");
         t.note(`the first block: ${hex(pa!)}`);
       },
     },
@@ -594,11 +595,11 @@ export default defineLesson<Components>({
       run(t) {
         const b = books(t);
         for (const size of [8, 24, 64, 200, 1360, 2048]) {
-          const a = new Blocks(b, size);
+          const a = blocks(b, size);
           // Enough for three frames and a bit, whatever the layout.
           const n = Math.floor((3 * F) / size) + 2;
           fill(b, a, n);
-          checkStats(b, [blockStats(a)], `after ${n} blocks of ${size} bytes`);
+          checkStats(b, [a], `after ${n} blocks of ${size} bytes`);
           t.check(
             n * size * 2 >= b.ledger.outstanding() * F - 2 * F,
             `${n} blocks of ${size} bytes took ${b.ledger.outstanding()} frames: less than ` +
@@ -617,7 +618,7 @@ export default defineLesson<Components>({
       run(t) {
         for (const size of [40, 1000]) {
           const b = books(t);
-          const a = new Blocks(b, size);
+          const a = blocks(b, size);
           const objects = fill(b, a, Math.floor((3 * F) / size));
           checkReuse(b, a, objects);
         }
@@ -630,13 +631,13 @@ export default defineLesson<Components>({
       arch: "both",
       run(t) {
         const b = books(t);
-        const a = new Blocks(b, 120);
+        const a = blocks(b, 120);
         const objects = fill(b, a, 150);
         const peak = b.ledger.outstanding();
         for (const pa of shuffle(t, objects)) {
           a.free(pa);
           b.checkAll();
-          checkStats(b, [blockStats(a)], `after freeing ${hex(pa)}`);
+          checkStats(b, [a], `after freeing ${hex(pa)}`);
         }
         t.equal(
           b.ledger.outstanding(),
@@ -656,11 +657,11 @@ export default defineLesson<Components>({
       arch: "both",
       run(t) {
         const b = books(t);
-        const a = new Blocks(b, 64);
+        const a = blocks(b, 64);
         const objects = fill(b, a, 70);
         const gone = objects[3];
         a.free(gone);
-        const lone = new Blocks(b, 512);
+        const lone = blocks(b, 512);
         const [single] = fill(b, lone, 1);
         lone.free(single); // its frame goes back to the PMM
         checkRefusals(b, [
@@ -669,13 +670,13 @@ export default defineLesson<Components>({
           ["an address that is not 8-byte aligned", objects[6] + 3],
           ["a frame the PMM never handed out", b.ledger.base + (b.ledger.frames - 1) * F],
           ["an address outside RAM", 0x7000_0000_0000],
-        ], (pa) => a.fba.free(pa));
+        ], (pa) => a.impl.free(pa));
         checkRefusals(
           b,
           [["a block freed with its frame returned to the PMM", single]],
-          (pa) => lone.fba.free(pa),
+          (pa) => lone.impl.free(pa),
         );
-        checkStats(b, [blockStats(a), blockStats(lone)], "after the refused frees");
+        checkStats(b, [a, lone], "after the refused frees");
         fill(b, a, 3);
       },
     },
@@ -687,8 +688,8 @@ export default defineLesson<Components>({
       run(t) {
         for (const size of [48, 1360]) {
           const b = books(t);
-          const a = new Blocks(b, size);
-          checkDry(b, a, () => checkStats(b, [blockStats(a)], "with the PMM dry"));
+          const a = blocks(b, size);
+          checkDry(b, a, () => checkStats(b, [a], "with the PMM dry"));
         }
       },
     },
@@ -700,8 +701,8 @@ export default defineLesson<Components>({
       run(t) {
         const b = books(t);
         const sizes = [8, 24, 8 * t.rng.range(5, 120), 1360];
-        const all = sizes.map((s) => new Blocks(b, s));
-        stress(b, all, 1500, (when) => checkStats(b, all.map(blockStats), when));
+        const all = sizes.map((s) => blocks(b, s));
+        stress(b, all, 1500, (when) => checkStats(b, all, when));
       },
     },
     {
@@ -714,8 +715,8 @@ export default defineLesson<Components>({
         const [c] = caches(b, [200]);
         const pa = c.allocate();
         t.check(pa !== undefined, "allocate() returned undefined with the PMM full of frames");
-        t.equal(c.cache.name, "thread", "the cache's name");
-        t.equal(c.cache.objectSize, 200, "the cache's objectSize");
+        t.equal(c.impl.name, "thread", "the cache's name");
+        t.equal(c.impl.objectSize, 200, "the cache's objectSize");
         t.equal(b.ledger.outstanding(), 1, "frames taken from the PMM for one 200-byte object");
         checkCacheStats(b, [c], "after one allocation");
         t.note(`the first object: ${hex(pa!)}`);
@@ -730,10 +731,7 @@ export default defineLesson<Components>({
         const b = books(t);
         const sizes = [8, 24, 100, 200, 1100, 1500];
         const slab = t.impl.slab(t.mem, b.ledger.pmm);
-        const all = sizes.map((size, i) => {
-          const name = `cache${i}`;
-          return new Cache(b, slab.createCache(name, size), name, size);
-        });
+        const all = sizes.map((size, i) => cacheOf(b, slab, `cache${i}`, size));
         const listed = slab.caches().map((c) => [c.name, c.objectSize]);
         t.equal(listed, sizes.map((s, i) => [`cache${i}`, s]), "caches(): names and sizes");
         // A slab's worth of each, and one more: each cache takes a second slab.
@@ -766,8 +764,7 @@ export default defineLesson<Components>({
         for (const c of all) fill(b, c, Math.floor((3 * F) / c.size));
         const objects = shuffle(t, [...b.live.values()].map((h) => h.pa));
         for (const pa of objects) {
-          const owner = b.live.get(pa)!.owner;
-          all.find((c) => c.owner === owner)!.free(pa);
+          freeLive(b, all, pa);
           b.checkAll();
           checkCacheStats(b, all, `after freeing ${hex(pa)}`);
         }
@@ -789,11 +786,11 @@ export default defineLesson<Components>({
         x.free(xs[7]);
         checkRefusals(b, [
           ["an object already freed", xs[7]],
-          [`an object of cache "${y.name}"`, ys[1]],
+          [y.owner, ys[1]],
           ["an address inside a live object", xs[9] + 16],
           ["an address that is not aligned", xs[10] + 5],
           ["a frame the PMM never handed out", b.ledger.base + (b.ledger.frames - 1) * F],
-        ], (pa) => x.cache.free(pa));
+        ], (pa) => x.impl.free(pa));
         checkCacheStats(b, [x, y], "after the refused frees");
         fill(b, x, 3);
       },
