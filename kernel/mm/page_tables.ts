@@ -259,13 +259,14 @@ export function createPageTables(format: PteFormat, deps: PageTablesDeps): PageT
 
     createRoot(kernelFrom?: number): number {
       const root = newTable(names.root);
+      if (kernelFrom !== undefined) {
+        for (let i = KERNEL_ENTRY; i < ENTRIES_PER_TABLE; i++) write(root, i, read(kernelFrom, i));
+        return root;
+      }
       for (let i = KERNEL_ENTRY; i < ENTRIES_PER_TABLE; i++) {
-        if (kernelFrom !== undefined) {
-          write(root, i, read(kernelFrom, i));
-          continue;
-        }
+        let table: number;
         try {
-          write(root, i, format.pointer(newTable(names.kernelTable), false));
+          table = newTable(names.kernelTable);
         } catch (e) {
           // Out of frames halfway: give back the tables made so far and the root, so a
           // refused root costs nothing.
@@ -273,6 +274,7 @@ export function createPageTables(format: PteFormat, deps: PageTablesDeps): PageT
           pmm.free(root);
           throw e;
         }
+        write(root, i, format.pointer(table, false));
       }
       return root;
     },
