@@ -13,6 +13,7 @@
  * @module
  */
 
+import { hex } from "../../emulator/core/memory.ts";
 import {
   MEMMAP_BOOTLOADER_RECLAIMABLE,
   MEMMAP_RESERVED,
@@ -32,7 +33,6 @@ type T = CaseContext<{ pmm: PmmFactory }>;
 
 const F = 4096;
 const MiB = 2 ** 20;
-const hex = (v: number) => `0x${v.toString(16).replace(/\B(?=([0-9a-f]{4})+$)/g, "_")}`;
 
 /** The accessed (5) and dirty (6) bits of an x86-64 page-table entry (SDM vol. 3A §4.8). */
 const PTE_A_D = 0x60;
@@ -486,8 +486,8 @@ export default defineLesson<{ pmm: PmmFactory }>({
         const again = b.exhaust();
         t.equal(again, first, "frames handed out the second time");
         t.equal(
-          [...b.runs.keys()].sort((x, y) => x - y).map(hex),
-          frames.sort((x, y) => x - y).map(hex),
+          [...b.runs.keys()].sort((x, y) => x - y).map((pa) => hex(pa)),
+          frames.sort((x, y) => x - y).map((pa) => hex(pa)),
           "the same frames, the second time",
         );
         b.checkAll();

@@ -18,6 +18,7 @@
  * @module
  */
 
+import { hex } from "../../emulator/core/memory.ts";
 import { createSv48PageTables } from "../../arch/riscv64/sv48.ts";
 import { createX86PageTables } from "../../arch/x86_64/paging.ts";
 import {
@@ -40,12 +41,6 @@ type T = CaseContext<Components>;
 const F = 4096;
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;
-
-/** An address in hex with `_` every four digits, as the emulator prints them. */
-function hex(v: number | bigint): string {
-  const s = BigInt.asUintN(64, BigInt(v)).toString(16);
-  return `0x${s.replace(/\B(?=([0-9a-f]{4})+$)/g, "_")}`;
-}
 
 // ---- permissions ---------------------------------------------------------------------------
 

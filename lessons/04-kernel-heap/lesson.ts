@@ -15,6 +15,7 @@
  * @module
  */
 
+import { hex } from "../../emulator/core/memory.ts";
 import type {
   AllocatorStats,
   FixedBlockAllocator,
@@ -37,7 +38,6 @@ type Components = { fixedBlock: FixedBlockFactory; slab: SlabFactory };
 type T = CaseContext<Components>;
 
 const F = 4096;
-const hex = (v: number) => `0x${v.toString(16).replace(/\B(?=([0-9a-f]{4})+$)/g, "_")}`;
 
 /** Objects must be aligned to this: they hold u64 fields (and the free list's links). */
 const ALIGN = 8;
@@ -122,7 +122,7 @@ class HeapBooks {
               hex(this.ledger.base + this.ledger.frames * F)
             }`,
             `frames the allocator holds now (${held.length}): ${
-              held.slice(0, 8).map(hex).join(", ")
+              held.slice(0, 8).map((pa) => hex(pa)).join(", ")
             }${held.length > 8 ? ", ..." : ""}`,
           ],
         },
