@@ -18,7 +18,7 @@
  * @module
  */
 
-import { hex } from "../../emulator/core/memory.ts";
+import { formatSize, hex } from "../../emulator/core/memory.ts";
 import { createSv48PageTables } from "../../arch/riscv64/sv48.ts";
 import { createX86PageTables } from "../../arch/x86_64/paging.ts";
 import {
@@ -43,15 +43,6 @@ const MiB = 2 ** 20;
 const GiB = 2 ** 30;
 
 // ---- permissions ---------------------------------------------------------------------------
-
-/** A page size in words: "4 KiB", "2 MiB", "1 GiB". */
-function sizeName(bytes: number): string {
-  return bytes >= GiB
-    ? `${bytes / GiB} GiB`
-    : bytes >= MiB
-    ? `${bytes / MiB} MiB`
-    : `${bytes / 1024} KiB`;
-}
 
 /** Shorthand for PageFlags. */
 function flags(spec: string): PageFlags {
@@ -171,10 +162,10 @@ function expectAt(
   const want = e.pa + 0x18;
   if (w.pa !== want || w.pageSize !== e.pageSize) {
     t.fail(`${what}: the CPU does not translate ${hex(va)} as mapped`, {
-      expected: `${hex(probeVa)} -> ${hex(want)} in a ${sizeName(e.pageSize)} page (${
+      expected: `${hex(probeVa)} -> ${hex(want)} in a ${formatSize(e.pageSize)} page (${
         showFlags(e.flags)
       })`,
-      saw: w.pa === undefined ? "a fault" : `${hex(w.pa)} in a ${sizeName(w.pageSize ?? 0)} page`,
+      saw: w.pa === undefined ? "a fault" : `${hex(w.pa)} in a ${formatSize(w.pageSize ?? 0)} page`,
       hardware: walkLines(w),
     });
   }
@@ -502,13 +493,13 @@ function caseLargePages(t: T): void {
       .filter((off) => off >= 0 && off < size && t.board.ram.isRam(pa + off, 8));
     for (const off of offsets) {
       const e = { pa: pa + off, pageSize: size, flags: f };
-      expectAt(r, user, va + BigInt(off), e, `a ${sizeName(size)} page at ${hex(va)}`);
+      expectAt(r, user, va + BigInt(off), e, `a ${formatSize(size)} page at ${hex(va)}`);
     }
     const w = r.probe.walk(user, va + BigInt(offsets[offsets.length - 1]), "read", f.user);
     t.equal(
       w.steps.length,
       levels,
-      `the entries the CPU reads to reach the leaf of the ${sizeName(size)} page at ${hex(va)}`,
+      `the entries the CPU reads to reach the leaf of the ${formatSize(size)} page at ${hex(va)}`,
       { hardware: walkLines(w) },
     );
   };
